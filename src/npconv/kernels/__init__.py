@@ -1,0 +1,1 @@
+"""Array kernels: pure functions on arrays, no autograd, no Tensor."""

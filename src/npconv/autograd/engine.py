@@ -1,0 +1,153 @@
+"""The autograd engine: Function.apply records the graph, run_backward walks it in reverse."""
+from __future__ import annotations
+
+import contextlib
+import functools
+import threading
+
+from npconv._backend import xp
+
+_state = threading.local()
+
+
+def is_grad_enabled() -> bool:
+    return getattr(_state, "enabled", True)
+
+
+class set_grad_enabled(contextlib.ContextDecorator):
+    """Context manager/decorator that turns graph recording on or off."""
+
+    def __init__(self, mode: bool):
+        self.mode = mode
+        self.prev = is_grad_enabled()
+        _state.enabled = mode
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        _state.enabled = self.prev
+
+
+class no_grad(contextlib.ContextDecorator):
+    """Disable graph recording inside the block (evaluation, optimizer steps)."""
+
+    def __enter__(self):
+        self.prev = is_grad_enabled()
+        _state.enabled = False
+
+    def __exit__(self, *exc):
+        _state.enabled = self.prev
+
+    def __call__(self, func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with self.__class__():
+                return func(*args, **kwargs)
+        return wrapper
+
+
+class enable_grad(no_grad):
+    def __enter__(self):
+        self.prev = is_grad_enabled()
+        _state.enabled = True
+
+
+def unbroadcast(grad, shape):
+    """Sum a broadcast gradient back down to ``shape`` (the adjoint of broadcasting)."""
+    if grad.shape == tuple(shape):
+        return grad
+    extra = grad.ndim - len(shape)
+    if extra:
+        grad = grad.sum(axis=tuple(range(extra)))
+    axes = tuple(i for i, s in enumerate(shape) if s == 1 and grad.shape[i] != 1)
+    return grad.sum(axis=axes, keepdims=True) if axes else grad
+
+
+class Function:
+    """One differentiable op. Subclasses define ``forward(*arrays, **consts) -> array`` and
+    ``backward(grad) -> grads`` (one per positional input, None where no gradient flows).
+
+    ``self.needs_input_grad`` tells backward which gradients are wanted, so costly ones
+    (e.g. a conv's input gradient in the first layer) can be skipped.
+    """
+
+    needs_input_grad: tuple = ()
+
+    @classmethod
+    def apply(cls, *inputs, **consts):
+        from npconv.tensor import Tensor
+
+        fn = cls()
+        arrays = [t.data_array if isinstance(t, Tensor) else t for t in inputs]
+        fn.needs_input_grad = tuple(isinstance(t, Tensor) and t.requires_grad for t in inputs)
+        record = is_grad_enabled() and any(fn.needs_input_grad)
+        out = fn.forward(*arrays, **consts)
+        result = Tensor._make(out, requires_grad=record)
+        if record:
+            fn.inputs = inputs
+            result.grad_fn = fn
+        return result
+
+    def forward(self, *arrays, **consts):
+        raise NotImplementedError
+
+    def backward(self, grad):
+        raise NotImplementedError
+
+    def name(self) -> str:
+        return f"{type(self).__name__}Backward0"
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object>"
+
+
+def _topological_order(root):
+    """Nodes reachable from root through grad_fn, each after all nodes that consume it."""
+    order, seen, stack = [], set(), [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        if node.grad_fn is not None:
+            for parent in node.grad_fn.inputs:
+                if getattr(parent, "requires_grad", False) and id(parent) not in seen:
+                    stack.append((parent, False))
+    return reversed(order)
+
+
+def run_backward(root, grad, retain_graph: bool = False):
+    """Propagate ``grad`` from ``root`` to every leaf that requires grad, accumulating ``.grad``."""
+    from npconv.tensor import Tensor
+
+    grads = {id(root): grad}
+    for node in _topological_order(root):
+        g = grads.pop(id(node), None)
+        if g is None:
+            continue
+        if node.grad_fn is None or node._retains_grad:
+            node._accumulate_grad(g)
+        fn = node.grad_fn
+        if fn is None:
+            continue
+        if not hasattr(fn, "inputs"):
+            raise RuntimeError(
+                "Trying to backward through the graph a second time (or directly access saved "
+                "tensors after they have already been freed). Specify retain_graph=True if you "
+                "need to backward through the graph a second time.")
+        parent_grads = fn.backward(g)
+        if not isinstance(parent_grads, tuple):
+            parent_grads = (parent_grads,)
+        for parent, pg in zip(fn.inputs, parent_grads):
+            if pg is None or not isinstance(parent, Tensor) or not parent.requires_grad:
+                continue
+            pg = xp.asarray(pg, dtype=parent.data_array.dtype)
+            key = id(parent)
+            grads[key] = pg if key not in grads else grads[key] + pg
+        if not retain_graph:
+            del fn.inputs

@@ -280,25 +280,30 @@ class Tensor:
             return Tensor._make(xp.asarray(other, dtype=d))
         return Tensor._make(xp.asarray(other))
 
-    def __add__(self, o): return M.Add.apply(self, self._operand(o))
-    def __radd__(self, o): return M.Add.apply(self._operand(o), self)
-    def __sub__(self, o): return M.Sub.apply(self, self._operand(o))
-    def __rsub__(self, o): return M.Sub.apply(self._operand(o), self)
-    def __mul__(self, o): return M.Mul.apply(self, self._operand(o))
-    def __rmul__(self, o): return M.Mul.apply(self._operand(o), self)
+    def _pair(self, other):
+        """(self, other) as tensors; an integer tensor meeting a float scalar becomes float."""
+        other = self._operand(other)
+        if self.data_array.dtype.kind in "biu" and other.data_array.dtype.kind == "f":
+            return self.type(other.dtype), other
+        return self, other
+
+    def __add__(self, o): return M.Add.apply(*self._pair(o))
+    def __radd__(self, o): return M.Add.apply(*reversed(self._pair(o)))
+    def __sub__(self, o): return M.Sub.apply(*self._pair(o))
+    def __rsub__(self, o): return M.Sub.apply(*reversed(self._pair(o)))
+    def __mul__(self, o): return M.Mul.apply(*self._pair(o))
+    def __rmul__(self, o): return M.Mul.apply(*reversed(self._pair(o)))
 
     def __truediv__(self, o):
-        a, b = self, self._operand(o)
-        if not a.dtype.is_floating_point and not b.dtype.is_floating_point:
-            a = a.type(dtypes.get_default_dtype())
-        return M.Div.apply(a, b)
+        a = self if self.dtype.is_floating_point else self.type(dtypes.get_default_dtype())
+        return M.Div.apply(*a._pair(o))
 
     def __rtruediv__(self, o):
         a = self if self.dtype.is_floating_point else self.type(dtypes.get_default_dtype())
-        return M.Div.apply(a._operand(o), a)
+        return M.Div.apply(*reversed(a._pair(o)))
 
-    def __pow__(self, o): return M.Pow.apply(self, self._operand(o))
-    def __rpow__(self, o): return M.Pow.apply(self._operand(o), self)
+    def __pow__(self, o): return M.Pow.apply(*self._pair(o))
+    def __rpow__(self, o): return M.Pow.apply(*reversed(self._pair(o)))
     def __neg__(self): return M.Neg.apply(self)
     def __pos__(self): return self
     def __abs__(self): return M.Abs.apply(self)

@@ -102,6 +102,15 @@ class Function:
         return f"<{self.name()} object>"
 
 
+def _inputs(fn):
+    if not hasattr(fn, "inputs"):
+        raise RuntimeError(
+            "Trying to backward through the graph a second time (or directly access saved "
+            "tensors after they have already been freed). Specify retain_graph=True if you "
+            "need to backward through the graph a second time.")
+    return fn.inputs
+
+
 def _topological_order(root):
     """Nodes reachable from root through grad_fn, each after all nodes that consume it."""
     order, seen, stack = [], set(), [(root, False)]
@@ -115,7 +124,7 @@ def _topological_order(root):
         seen.add(id(node))
         stack.append((node, True))
         if node.grad_fn is not None:
-            for parent in node.grad_fn.inputs:
+            for parent in _inputs(node.grad_fn):
                 if getattr(parent, "requires_grad", False) and id(parent) not in seen:
                     stack.append((parent, False))
     return reversed(order)
@@ -135,11 +144,6 @@ def run_backward(root, grad, retain_graph: bool = False):
         fn = node.grad_fn
         if fn is None:
             continue
-        if not hasattr(fn, "inputs"):
-            raise RuntimeError(
-                "Trying to backward through the graph a second time (or directly access saved "
-                "tensors after they have already been freed). Specify retain_graph=True if you "
-                "need to backward through the graph a second time.")
         parent_grads = fn.backward(g)
         if not isinstance(parent_grads, tuple):
             parent_grads = (parent_grads,)

@@ -1,0 +1,46 @@
+"""Shared test settings: hypothesis profile, and a record of the largest errors against torch."""
+import os
+from collections import defaultdict
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile("default", deadline=None, derandomize=True, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+_ERRORS = defaultdict(float)
+_COUNTS = defaultdict(int)
+
+
+def assert_close(actual, expected, dtype_name, what=""):
+    """Compare relative to the largest magnitude; record the error for the session summary."""
+    actual, expected = np.asarray(actual, dtype=np.float64), np.asarray(expected, np.float64)
+    assert actual.shape == expected.shape, f"{what}: shape {actual.shape} != {expected.shape}"
+    scale = max(1.0, float(np.abs(expected).max(initial=0.0)))
+    err = float(np.abs(actual - expected).max(initial=0.0)) / scale
+    _ERRORS[dtype_name] = max(_ERRORS[dtype_name], err)
+    tol = {"float16": 2e-2, "float32": 2e-5, "float64": 1e-11}[dtype_name]
+    assert err <= tol, f"{what}: relative error {err:.3g} > {tol:g}"
+
+
+@pytest.fixture
+def close():
+    return assert_close
+
+
+@pytest.fixture
+def count_config():
+    def count(kind):
+        _COUNTS[kind] += 1
+    return count
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _ERRORS or _COUNTS:
+        terminalreporter.section("npconv vs torch")
+        for kind, n in sorted(_COUNTS.items()):
+            terminalreporter.write_line(f"random configurations checked ({kind}): {n}")
+        for name, err in sorted(_ERRORS.items()):
+            terminalreporter.write_line(f"largest relative error ({name}): {err:.3g}")

@@ -1,35 +1,56 @@
-"""Random number generation: one seedable default generator, like torch's."""
+"""Random number generators: torch's seeding API over numpy.random.Generator.
+
+Everything random in npconv (init, dropout, randn, DataLoader shuffling) draws from a
+``Generator``'s ``numpy_rng``; code that is not handed one uses the process-wide default, so
+``manual_seed`` makes a whole run reproducible, as ``torch.manual_seed`` does.
+"""
 from __future__ import annotations
 
 import numpy as np
 
+__all__ = ["Generator", "default_generator", "initial_seed", "manual_seed"]
+
+# torch seeds its default CPU generator with this constant, so a fresh process is deterministic.
+_DEFAULT_SEED = 67280421310721
+_SEED_MIN, _SEED_LIMIT = -(2**63), 2**64
+
 
 class Generator:
-    """A seedable source of randomness; ``numpy_rng`` is the numpy Generator behind it."""
+    """A seedable source of randomness; ``numpy_rng`` is the numpy.random.Generator to draw from."""
 
-    def __init__(self, seed: int | None = None):
-        self.manual_seed(np.random.SeedSequence().entropy % (2**63) if seed is None else seed)
+    def __init__(self) -> None:
+        self.manual_seed(_DEFAULT_SEED)
 
     def manual_seed(self, seed: int) -> "Generator":
-        self._seed = int(seed)
+        """Restart the stream from ``seed``; returns self, so ``Generator().manual_seed(0)``."""
+        seed = int(seed)
+        if not _SEED_MIN <= seed < _SEED_LIMIT:
+            raise RuntimeError(f"seed must be in [-2**63, 2**64), got {seed}")
+        self._seed = seed % _SEED_LIMIT  # torch maps negative seeds to their uint64 value
         self.numpy_rng = np.random.default_rng(self._seed)
         return self
 
     def initial_seed(self) -> int:
+        """The seed the current stream started from."""
         return self._seed
 
+    def __repr__(self) -> str:
+        return f"npconv.Generator(initial_seed={self._seed})"
 
-_default = Generator(0)
+
+_default = Generator()
 
 
 def default_generator() -> Generator:
+    """The process-wide generator used when no ``generator=`` is given."""
     return _default
 
 
 def manual_seed(seed: int) -> Generator:
-    """Reseed the default generator (used by randn/rand/init/dropout/shuffle)."""
+    """Reseed the default generator (like ``torch.manual_seed``) and return it."""
     return _default.manual_seed(seed)
 
 
 def initial_seed() -> int:
+    """The seed of the default generator (like ``torch.initial_seed``)."""
     return _default.initial_seed()

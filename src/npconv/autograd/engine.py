@@ -67,6 +67,8 @@ def unbroadcast(grad, shape):
 class Function:
     """One differentiable op. Subclasses define ``forward(*arrays, **consts) -> array`` and
     ``backward(grad) -> grads`` (one per positional input, None where no gradient flows).
+    forward may return a tuple: its first array is the output, the rest non-differentiable
+    extras (e.g. max_pool2d's indices) that apply returns as plain tensors after it.
 
     ``self.needs_input_grad`` tells backward which gradients are wanted, so costly ones
     (e.g. a conv's input gradient in the first layer) can be skipped.
@@ -83,11 +85,12 @@ class Function:
         fn.needs_input_grad = tuple(isinstance(t, Tensor) and t.requires_grad for t in inputs)
         record = is_grad_enabled() and any(fn.needs_input_grad)
         out = fn.forward(*arrays, **consts)
+        out, *extra = out if isinstance(out, tuple) else (out,)  # extras carry no gradient
         result = Tensor._make(out, requires_grad=record)
         if record:
             fn.inputs = inputs
             result.grad_fn = fn
-        return result
+        return (result, *map(Tensor._make, extra)) if extra else result
 
     def forward(self, *arrays, **consts):
         raise NotImplementedError

@@ -1,0 +1,213 @@
+"""npconv.save / npconv.load: round trips, atomic writes, clear errors, and never any pickle."""
+import collections
+import io
+import json
+import os
+import pickle
+import stat
+import zipfile
+
+import numpy as np
+import pytest
+
+import npconv
+from npconv.serialization import load, save
+
+DTYPES = ["float16", "float32", "float64", "uint8", "int8", "int16", "int32", "int64", "bool"]
+
+
+def _state_dict():
+    rng = np.random.default_rng(0)
+    sd = collections.OrderedDict()
+    for i, name in enumerate(DTYPES):  # names out of alphabetical order check order is kept
+        shape = [(3, 4), (), (0, 5), (2, 1, 3)][i % 4]
+        values = np.asarray(rng.standard_normal(shape) * 5).astype(name)
+        sd[f"{9 - i}.{name}"] = npconv.from_numpy(values)
+    return sd
+
+
+def _assert_same_tensor(got, want):
+    assert isinstance(got, npconv.Tensor)
+    assert got.dtype == want.dtype and got.shape == want.shape
+    np.testing.assert_array_equal(got.numpy(), want.detach().numpy())
+
+
+def test_state_dict_round_trip_keeps_order_dtype_shape_and_values(tmp_path):
+    sd = _state_dict()
+    save(sd, tmp_path / "model.npc")
+    loaded = load(tmp_path / "model.npc")
+    assert type(loaded) is collections.OrderedDict
+    assert list(loaded) == list(sd)
+    for key in sd:
+        _assert_same_tensor(loaded[key], sd[key])
+
+
+def test_nested_values_round_trip(tmp_path):
+    weight = npconv.randn(2, 3)
+    obj = {
+        "state": {0: {"step": 7, "exp_avg": npconv.zeros(3)}, 1: {"step": 7}},
+        "param_groups": [{"params": [0, 1], "lr": 1e-3, "betas": (0.9, 0.999), "amsgrad": False,
+                          "name": None, "maximize": True}],
+        "array": np.arange(6, dtype=np.int32).reshape(2, 3),
+        "fortran": np.asfortranarray(np.arange(6.0).reshape(2, 3)),
+        "np_scalar": np.float32(2.5),
+        "big_int": 2**62, "float_keys": {1.5: "a", (1, "b"): "tuple key", True: "bool key"},
+        "nan": float("nan"), "text": "héllo", "empty": [], "empty_dict": {},
+        "tied_a": weight, "tied_b": weight,
+    }
+    path = tmp_path / "nested.npc"
+    save(obj, path)
+    got = load(path)
+    assert got["state"][0]["step"] == 7 and type(got["state"][0]["step"]) is int
+    _assert_same_tensor(got["state"][0]["exp_avg"], obj["state"][0]["exp_avg"])
+    assert got["param_groups"] == [{"params": [0, 1], "lr": 1e-3, "betas": (0.9, 0.999),
+                                    "amsgrad": False, "name": None, "maximize": True}]
+    assert got["array"].dtype == np.int32 and got["array"].tolist() == obj["array"].tolist()
+    np.testing.assert_array_equal(got["fortran"], obj["fortran"])
+    assert type(got["np_scalar"]) is np.float32 and got["np_scalar"] == 2.5
+    assert got["big_int"] == 2**62
+    assert got["float_keys"] == obj["float_keys"]
+    assert np.isnan(got["nan"]) and got["text"] == "héllo"
+    assert got["empty"] == [] and got["empty_dict"] == {}
+    assert got["tied_a"] is got["tied_b"]  # tied weights stay tied
+
+
+def test_tensors_that_require_grad_and_views_are_saved_as_plain_tensors(tmp_path):
+    param = npconv.randn(4, 3, requires_grad=True)
+    transposed = npconv.from_numpy(np.arange(12.0).reshape(3, 4).T)
+    save({"param": param, "transposed": transposed}, tmp_path / "p.npc")
+    got = load(tmp_path / "p.npc")
+    _assert_same_tensor(got["param"], param)
+    assert not got["param"].requires_grad
+    _assert_same_tensor(got["transposed"], transposed)
+
+
+def test_top_level_save_and_load_are_the_serialization_functions(tmp_path):
+    sd = _state_dict()
+    npconv.save(sd, tmp_path / "m.npc")
+    loaded = npconv.load(str(tmp_path / "m.npc"), map_location="cpu", weights_only=True)
+    assert list(loaded) == list(sd)
+
+
+def test_file_objects(tmp_path):
+    buffer = io.BytesIO()
+    save([npconv.ones(2), "x"], buffer)
+    buffer.seek(0)
+    tensor, text = load(buffer)
+    _assert_same_tensor(tensor, npconv.ones(2))
+    assert text == "x"
+
+
+def test_atomic_write_leaves_no_temporary_file_and_honours_umask(tmp_path):
+    path = tmp_path / "model.npc"
+    save(_state_dict(), path)
+    save(_state_dict(), path)  # replacing an existing file
+    assert os.listdir(tmp_path) == ["model.npc"]
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o666 & ~umask
+
+
+def test_failed_save_keeps_the_old_file_and_leaves_no_temporary_file(tmp_path):
+    path = tmp_path / "model.npc"
+    save({"w": npconv.ones(3)}, path)
+    before = path.read_bytes()
+    with pytest.raises(TypeError, match="cannot store set"):
+        save({"w": npconv.zeros(3), "bad": {1, 2}}, path)
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ["model.npc"]
+
+
+@pytest.mark.parametrize("keep", [0, 10, 100, 0.5, -1])
+def test_truncated_file_raises_a_clear_error(tmp_path, keep):
+    path = tmp_path / "model.npc"
+    save(_state_dict(), path)
+    data = path.read_bytes()
+    path.write_bytes(data[:int(len(data) * keep) if isinstance(keep, float) else keep])
+    with pytest.raises(RuntimeError, match=r"model\.npc is not a readable npconv checkpoint: "
+                                           r"it is truncated or corrupt"):
+        load(path)
+
+
+def test_corrupted_bytes_are_detected(tmp_path):
+    path = tmp_path / "model.npc"
+    save({"w": npconv.zeros(1000)}, path)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # inside the array's data: the zip CRC catches it
+    path.write_bytes(bytes(data))
+    with pytest.raises(RuntimeError, match="truncated or corrupt"):
+        load(path)
+
+
+def test_files_that_are_not_npconv_checkpoints(tmp_path):
+    plain = tmp_path / "notes.txt"
+    plain.write_text("hello")
+    with pytest.raises(RuntimeError, match="notes.txt is not a readable npconv checkpoint"):
+        load(plain)
+
+    other_zip = tmp_path / "other.zip"
+    with zipfile.ZipFile(other_zip, "w") as z:
+        z.writestr("readme.txt", "hi")
+    with pytest.raises(RuntimeError, match="other.zip is not an npconv checkpoint: it has no "
+                                           "npconv.json"):
+        load(other_zip)
+
+    with zipfile.ZipFile(tmp_path / "future.npc", "w") as z:
+        z.writestr("npconv.json", json.dumps({"format": "npconv.save", "version": 99,
+                                              "root": None}))
+    with pytest.raises(RuntimeError, match="version 99"):
+        load(tmp_path / "future.npc")
+
+
+def test_torch_checkpoint_gets_a_hint_and_is_not_unpickled(tmp_path):
+    torch = pytest.importorskip("torch")
+    path = tmp_path / "model.pt"
+    torch.save({"w": torch.ones(2)}, path)
+    with pytest.raises(RuntimeError, match="looks like a torch.save file; npconv never unpickles"):
+        load(path)
+
+
+_side_effects = []
+
+
+def _record_side_effect():
+    _side_effects.append("unpickled")
+    return "payload"
+
+
+class _Evil:
+    def __reduce__(self):
+        return (_record_side_effect, ())
+
+
+def test_pickled_members_are_refused_without_running_them(tmp_path):
+    path = tmp_path / "evil.npc"
+    save({"w": np.zeros(2)}, path)  # a valid archive, whose one array we swap for a pickle
+    payload = io.BytesIO()
+    np.save(payload, np.array([_Evil()], dtype=object), allow_pickle=True)
+    with zipfile.ZipFile(path) as z:
+        manifest = z.read("npconv.json")
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("npconv.json", manifest)
+        z.writestr("data/0.npy", payload.getvalue())
+    with pytest.raises(RuntimeError, match="allow_pickle=False"):
+        load(path)
+    assert _side_effects == []
+
+
+def test_loading_never_touches_pickle(tmp_path, monkeypatch):
+    save(_state_dict(), tmp_path / "m.npc")
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("pickle was used")
+    for name in ("load", "loads", "Unpickler"):
+        monkeypatch.setattr(pickle, name, forbidden)
+    assert list(load(tmp_path / "m.npc")) == list(_state_dict())
+
+
+def test_object_arrays_and_unsupported_types_are_refused(tmp_path):
+    with pytest.raises(TypeError, match="arrays of Python objects"):
+        save({"a": np.array([object()])}, tmp_path / "a.npc")
+    with pytest.raises(TypeError, match="cannot store _Evil objects"):
+        save([_Evil()], tmp_path / "b.npc")
+    assert os.listdir(tmp_path) == []

@@ -158,6 +158,11 @@ def test_files_that_are_not_npconv_checkpoints(tmp_path):
     with pytest.raises(RuntimeError, match="version 99"):
         load(tmp_path / "future.npc")
 
+    with zipfile.ZipFile(tmp_path / "odd.npc", "w") as z:
+        z.writestr("npconv.json", "[1, 2]")
+    with pytest.raises(RuntimeError, match="format None, version None"):
+        load(tmp_path / "odd.npc")
+
 
 def test_torch_checkpoint_gets_a_hint_and_is_not_unpickled(tmp_path):
     torch = pytest.importorskip("torch")

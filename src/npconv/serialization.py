@@ -168,8 +168,10 @@ def _read_manifest(archive: zipfile.ZipFile, name: str) -> dict:
                 if any(m.endswith("data.pkl") for m in members) else "")
         raise RuntimeError(f"{name} is not an npconv checkpoint: it has no {_MANIFEST}.{hint}")
     manifest = json.loads(archive.read(_MANIFEST))
-    if manifest.get("format") != _FORMAT or manifest.get("version") != _VERSION:
+    found = (manifest.get("format"), manifest.get("version")) if isinstance(manifest, dict) \
+        else (None, None)
+    if found != (_FORMAT, _VERSION):
         raise RuntimeError(f"{name} is not an npconv checkpoint of a version this npconv reads "
-                           f"(format {manifest.get('format')!r}, version "
-                           f"{manifest.get('version')!r}; expected {_FORMAT!r} {_VERSION}).")
+                           f"(format {found[0]!r}, version {found[1]!r}; expected {_FORMAT!r} "
+                           f"{_VERSION}).")
     return manifest

@@ -48,7 +48,7 @@ class ToTensor:
 
     def batched(self, pics):
         """(N,H,W) or (N,H,W,C) ndarray -> (N,C,H,W) tensor, equal to stacking per-image calls."""
-        return npconv.from_numpy(_to_chw(pics, batched=True))
+        return npconv.from_numpy(_to_chw(_as_array(pics), batched=True))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"

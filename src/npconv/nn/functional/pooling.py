@@ -6,6 +6,7 @@ import numbers
 from collections import namedtuple
 
 from npconv.autograd import nn_ops
+from npconv.kernels.pool import output_size
 from npconv.tensor import Tensor
 
 PoolArgs = namedtuple("PoolArgs", ["kernel_size", "stride", "padding", "dilation"])
@@ -66,15 +67,8 @@ def pool_args(fn: str, kernel_size, stride=None, padding=0, dilation=1) -> PoolA
     return PoolArgs(k, s, p, d)
 
 
-def output_size(size: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
-    """floor((size + 2p - d(k-1) - 1) / s) + 1 (ceil with ceil_mode, but the last window must
-    start inside the input or its left padding)."""
-    out = (size + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil_mode else 0)) // s + 1
-    return out - 1 if ceil_mode and (out - 1) * s >= size + p else out
-
-
-def _batched(input: Tensor, args: PoolArgs, ceil_mode: bool) -> Tensor:
-    """input as (N, C, H, W), after torch's input-shape checks."""
+def _check_input(input: Tensor, args: PoolArgs, ceil_mode: bool) -> None:
+    """torch's checks of an (N, C, H, W) or (C, H, W) input and the output size."""
     shape = input.shape
     if input.dim() not in (3, 4) or 0 in shape[-3:]:
         raise RuntimeError("Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size "
@@ -84,27 +78,23 @@ def _batched(input: Tensor, args: PoolArgs, ceil_mode: bool) -> Tensor:
         raise RuntimeError(f"Given input size: ({shape[-3]}x{shape[-2]}x{shape[-1]}). Calculated "
                            f"output size: ({shape[-3]}x{out[0]}x{out[1]}). Output size is too "
                            "small")
-    return input if input.dim() == 4 else input.unsqueeze(0)
 
 
 def max_pool2d_with_args(input: Tensor, args: PoolArgs, ceil_mode=False, return_indices=False):
     """max_pool2d with already checked arguments (nn.MaxPool2d checks them once)."""
-    x = _batched(input, args, ceil_mode)
-    y, indices = nn_ops.MaxPool2d.apply(x, **args._asdict(), ceil_mode=ceil_mode)
-    if input.dim() == 3:
-        y, indices = y.squeeze(0), indices.squeeze(0)
+    _check_input(input, args, ceil_mode)
+    y, indices = nn_ops.MaxPool2d.apply(input, **args._asdict(), ceil_mode=ceil_mode)
     return (y, indices) if return_indices else y
 
 
 def avg_pool2d_with_args(input: Tensor, args: PoolArgs, ceil_mode=False, count_include_pad=True,
                          divisor_override=None) -> Tensor:
     """avg_pool2d with already checked arguments (nn.AvgPool2d checks them once)."""
-    x = _batched(input, args, ceil_mode)
-    y = nn_ops.AvgPool2d.apply(x, kernel_size=args.kernel_size, stride=args.stride,
-                               padding=args.padding, ceil_mode=ceil_mode,
-                               count_include_pad=count_include_pad,
-                               divisor_override=divisor_override)
-    return y if input.dim() == 4 else y.squeeze(0)
+    _check_input(input, args, ceil_mode)
+    return nn_ops.AvgPool2d.apply(input, kernel_size=args.kernel_size, stride=args.stride,
+                                  padding=args.padding, ceil_mode=ceil_mode,
+                                  count_include_pad=count_include_pad,
+                                  divisor_override=divisor_override)
 
 
 def check_divisor(divisor_override) -> None:

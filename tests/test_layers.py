@@ -269,7 +269,8 @@ def ce_configs(draw):
     shape = draw(st.sampled_from([(), (4,), (3, 2), (2, 2, 3)]))  # () is unbatched input (C,)
     return dict(classes=classes, shape=shape,
                 input_shape=(shape[0], classes, *shape[1:]) if shape else (classes,),
-                weight=draw(st.booleans()), reduction=draw(st.sampled_from(["mean", "sum", "none"])),
+                weight=draw(st.booleans()),
+                reduction=draw(st.sampled_from(["mean", "sum", "none"])),
                 smoothing=draw(st.sampled_from([0.0, 0.1, 0.45])),
                 ignore=draw(st.sampled_from([-100, 1])), probs=draw(st.booleans()),
                 dtype=draw(dtype_names))

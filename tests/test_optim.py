@@ -123,8 +123,8 @@ def test_state_dict_round_trip_resumes_exactly(name, close):
 
 def test_state_dict_layout_matches_torch():
     def build(lib, module):
-        ps = [(nn.Parameter if lib is npconv else torch.nn.Parameter)(lib.ones(2, dtype=lib.float64))
-              for _ in range(3)]
+        param = nn.Parameter if lib is npconv else torch.nn.Parameter
+        ps = [param(lib.ones(2, dtype=lib.float64)) for _ in range(3)]
         opt = module.Adam([{"params": ps[:1]}, {"params": ps[1:], "lr": 0.1}])
         for p in ps:
             p.grad = lib.ones(2, dtype=lib.float64)
@@ -133,8 +133,8 @@ def test_state_dict_layout_matches_torch():
     ours, theirs = build(npconv, optim), build(torch, torch.optim)
     assert [g["params"] for g in ours["param_groups"]] == [[0], [1, 2]]
     assert [g["params"] for g in theirs["param_groups"]] == [[0], [1, 2]]
-    assert all(g.items() <= t.items() for g, t in zip(ours["param_groups"],
-                                                        theirs["param_groups"]))
+    assert all(g.items() <= t.items()
+               for g, t in zip(ours["param_groups"], theirs["param_groups"]))
     assert {i: sorted(s) for i, s in ours["state"].items()} == \
            {i: sorted(s) for i, s in theirs["state"].items()}
     assert ours["state"][0]["step"].item() == 1.0 and ours["state"][0]["step"].dtype.name == \

@@ -1,0 +1,170 @@
+"""2-D max and average pooling on (..., H, W) arrays with torch's semantics.
+
+Arguments are per-axis int pairs, already validated by the caller (torch's checks: pad <= k/2,
+output size >= 1); inputs are floating point.
+
+Both poolings are separable: a window's reduction is a reduction over its KW columns, giving a
+(..., Hp, OW) array, then over its KH rows, giving (..., OH, OW). Each step is a few passes over
+strided views (KW + KH of them, not KH*KW) with no copy of the input. When the windows tile the
+rows exactly (kernel == stride, no padding or dilation, W = OW*KW, the MaxPool2d(2, 2) hot path)
+each column view has one uniform stride, so numpy runs each pass as a single long loop.
+"""
+from __future__ import annotations
+
+import math
+
+from npconv._backend import xp
+
+
+def output_size(size, kernel, stride, padding, dilation, ceil_mode):
+    """o = floor((i + 2p - d(k-1) - 1 + (s-1 if ceil_mode)) / s) + 1; in ceil_mode the last
+    window must start inside the input or the left padding, so o drops by one when
+    (o-1)*s >= i + p (torch's pooling_output_shape)."""
+    span = size + 2 * padding - dilation * (kernel - 1) - 1 + (stride - 1 if ceil_mode else 0)
+    out = span // stride + 1
+    if ceil_mode and (out - 1) * stride >= size + padding:
+        out -= 1
+    return out
+
+
+def max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode):
+    """(y, argmax): y = max over each dilated window, padding counting as -inf; argmax is the
+    flat index ih*W + iw of the chosen input cell (torch's indices). Ties keep the first cell
+    in row-major order and a NaN wins (the last NaN), as torch's `val > max || isnan(val)`
+    scan; the row-then-column reduction picks the same cell. A window with no value above -inf
+    points at its first in-bounds cell, as torch."""
+    h, w = x.shape[-2:]
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
+    oh, ow = (output_size(*a, ceil_mode) for a in zip((h, w), kernel_size, stride, padding, dilation))
+    xpad = _pad_for_windows(x, (oh, ow), kernel_size, stride, padding, dilation, -xp.inf, x.dtype)
+    best, col = _running_max([_window_axis(xpad, -1, j * dw, ow, sw) for j in range(kw)])
+    y, row = _running_max([_window_axis(best, -2, i * dh, oh, sh) for i in range(kh)])
+    col = sum((row == i) * _window_axis(col, -2, i * dh, oh, sh) for i in range(kh))
+    ih = _cell_index(row, xp.arange(oh)[:, None] * sh - ph, dh)
+    iw = _cell_index(col, xp.arange(ow) * sw - pw, dw)
+    return y, ih * w + iw
+
+
+def max_pool2d_backward(gy, argmax, x_shape):
+    """gx[argmax] += gy per plane; a bincount sums the cells that several windows chose.
+
+    torch accepts windows without any input cell (e.g. a dilated window over padding only);
+    their output is -inf and their index points past the plane. Those get no gradient here
+    (torch's own backward writes out of bounds for them)."""
+    planes, size = math.prod(x_shape[:-2]), x_shape[-2] * x_shape[-1]
+    flat, weights = argmax.reshape(planes, -1), gy.reshape(planes, -1)
+    if flat.size and int(flat.max()) >= size:
+        inside = flat < size
+        flat, weights = flat * inside, weights * inside
+    flat = flat + (xp.arange(planes) * size)[:, None]
+    gx = xp.bincount(flat.ravel(), weights=weights.ravel(), minlength=planes * size)
+    return gx.astype(gy.dtype, copy=False).reshape(x_shape)
+
+
+def avg_pool2d(x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
+    """y = (sum of the window's cells, zero padding) / divisor, see _divisor."""
+    (kh, kw), (sh, sw) = kernel_size, stride
+    oh, ow = _avg_out_hw(x.shape, kernel_size, stride, padding, ceil_mode)
+    ct = _compute_dtype(x.dtype)
+    xpad = _pad_for_windows(x, (oh, ow), kernel_size, stride, padding, (1, 1), 0, ct)
+    part = sum(_window_axis(xpad, -1, j, ow, sw) for j in range(kw))
+    total = sum(_window_axis(part, -2, i, oh, sh) for i in range(kh))
+    div = _divisor(x.shape, (oh, ow), kernel_size, stride, padding, count_include_pad, divisor_override, ct)
+    return (total / div).astype(x.dtype, copy=False)
+
+
+def avg_pool2d_backward(gy, x_shape, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                        divisor_override):
+    """Adjoint of avg_pool2d: every window spreads gy / divisor over its cells (rows, then
+    columns); what lands on the padding is dropped."""
+    (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, padding
+    h, w = x_shape[-2:]
+    oh, ow = gy.shape[-2:]
+    ct = _compute_dtype(gy.dtype)
+    div = _divisor(x_shape, (oh, ow), kernel_size, stride, padding, count_include_pad, divisor_override, ct)
+    g = gy.astype(ct, copy=False) / div
+    eh = _window_extent(h, oh, kh, sh, ph, 1)
+    ew = _window_extent(w, ow, kw, sw, pw, 1)
+    part = xp.zeros(gy.shape[:-2] + (eh, ow), dtype=ct)
+    for i in range(kh):
+        _window_axis(part, -2, i, oh, sh)[...] += g
+    gxp = xp.zeros(gy.shape[:-2] + (eh, ew), dtype=ct)
+    for j in range(kw):
+        _window_axis(gxp, -1, j, ow, sw)[...] += part
+    return gxp[..., ph : ph + h, pw : pw + w].astype(gy.dtype, copy=False)
+
+
+def _running_max(views):
+    """(best, k): max over views and the index k of the winning view, by torch's update rule
+    (v > best or v is NaN) starting from best = -inf, k = 0. k only grows during the scan, so
+    "k of the last update" is max(k, better*k): branch-free, where np.where and
+    copyto(where=) on random masks measured ~10x slower."""
+    best = views[0].copy()
+    k = xp.zeros(best.shape, dtype=xp.int16)
+    better = xp.empty(best.shape, dtype=bool)
+    for i, v in enumerate(views[1:], 1):
+        xp.greater(v, best, out=better)
+        better |= xp.isnan(v)
+        xp.maximum(best, v, out=best)
+        xp.maximum(k, better * xp.int16(i), out=k)
+    return best, k
+
+
+def _cell_index(k, start, dilation):
+    """Input coordinate of window cell k: start + k*d, raised to the first in-bounds cell
+    (start moved up in steps of d while < 0), where padding (-inf) never wins but k = 0
+    may name it when nothing beat -inf."""
+    first = start + dilation * ((xp.maximum(-start, 0) + dilation - 1) // dilation)
+    return xp.maximum(start + k * dilation, first)
+
+
+def _window_axis(a, axis, offset, count, stride):
+    """View of the count cells offset, offset+stride, ... along axis (-1 or -2)."""
+    sl = slice(offset, offset + (count - 1) * stride + 1, stride)
+    return a[..., sl] if axis == -1 else a[..., sl, :]
+
+
+def _window_extent(size, out, kernel, stride, pad, dilation):
+    """Padded length that holds the input (after the low padding) and every window."""
+    return max(pad + size, (out - 1) * stride + (kernel - 1) * dilation + 1)
+
+
+def _pad_for_windows(x, out_hw, kernel, stride, padding, dilation, fill, dtype):
+    """x in dtype, placed at (ph, pw) in a fill-valued array covering all windows; x itself
+    when no padding is needed (the common case, no copy)."""
+    h, w = x.shape[-2:]
+    (ph, pw) = padding
+    eh, ew = (_window_extent(*a) for a in zip((h, w), out_hw, kernel, stride, padding, dilation))
+    if (eh, ew) == (h, w):
+        return x.astype(dtype, copy=False)
+    out = xp.full(x.shape[:-2] + (eh, ew), fill, dtype=dtype)
+    out[..., ph : ph + h, pw : pw + w] = x
+    return out
+
+
+def _avg_out_hw(x_shape, kernel_size, stride, padding, ceil_mode):
+    return tuple(output_size(*a, 1, ceil_mode) for a in zip(x_shape[-2:], kernel_size, stride, padding))
+
+
+def _divisor(x_shape, out_hw, kernel_size, stride, padding, count_include_pad, divisor_override, ct):
+    """(OH, OW) divisors in dtype ct, torch's: divisor_override; else the window clipped to the
+    padded input (count_include_pad) or to the input itself, a row count times a column count."""
+    if divisor_override:
+        return xp.asarray(divisor_override, dtype=ct)
+    counts = [_axis_counts(*a, count_include_pad) for a in zip(x_shape[-2:], out_hw, kernel_size, stride, padding)]
+    return (counts[0][:, None] * counts[1][None, :]).astype(ct)
+
+
+def _axis_counts(size, out, kernel, stride, pad, count_include_pad):
+    """Cells per window along one axis: [start, min(start + k, size + p)) with start = o*s - p,
+    further clipped to [0, size) unless count_include_pad."""
+    start = xp.arange(out) * stride - pad
+    end = xp.minimum(start + kernel, size + pad)
+    if count_include_pad:
+        return end - start
+    return xp.minimum(end, size) - xp.maximum(start, 0)
+
+
+def _compute_dtype(dtype):
+    """float16 sums are accumulated in float32."""
+    return xp.float32 if dtype == xp.float16 else dtype

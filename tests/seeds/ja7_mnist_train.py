@@ -1,7 +1,7 @@
 # Seed example, verbatim from shared/seeds/002_e67dcd156bed8917.txt lines 1030-1107; only the torch imports are swapped.
 # It continues ja6_mnist_simplecnn.py (SimpleCNN, datasets, transforms, DataLoader come from there).
 # The two blocks marked [npconv test] are the only other additions: by default they train on the first
-# 2000 training images for 1 epoch (the test set stays whole), so the test suite stays fast;
+# 2000 training and first 2000 test images for 1 epoch, so the test suite stays fast;
 # NPCONV_SEED_FULL=1 skips them and runs the example exactly as written (60000 images, 3 epochs).
 import npconv.optim as optim
 
@@ -21,6 +21,7 @@ _NPCONV_FULL = _os.environ.get('NPCONV_SEED_FULL') == '1'
 if not _NPCONV_FULL:
     from npconv.utils.data import Subset as _Subset
     train_dataset = _Subset(train_dataset, range(2000))
+    test_dataset = _Subset(test_dataset, range(2000))
 
 # データローダーの作成
 train_loader = DataLoader(train_dataset, batch_size=64, shuffle=True)

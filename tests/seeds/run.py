@@ -23,7 +23,8 @@ TO_TORCH = {
     "import npconv.nn.functional as F": "import torch.nn.functional as F",
     "import npconv.optim as optim": "import torch.optim as optim",
     "from npconv.utils.data import DataLoader": "from torch.utils.data import DataLoader",
-    "from npconv.vision import datasets, transforms": "from torchvision import datasets, transforms",
+    "from npconv.vision import datasets, transforms":
+        "from torchvision import datasets, transforms",
 }
 
 

@@ -75,7 +75,7 @@ def _make_inputs(cfg, seed):
 
 
 def _npconv_run(fn, arrays, dtype):
-    tensors = [None if a is None else npconv.tensor(a, dtype=dtype, requires_grad=True)
+    tensors = [None if a is None else nn.Parameter(npconv.tensor(a, dtype=dtype))
                for a in arrays]
     y = fn(*tensors)
     gy = np.random.default_rng(1).standard_normal(y.shape)
@@ -84,7 +84,7 @@ def _npconv_run(fn, arrays, dtype):
 
 
 def _torch_run(fn, arrays, dtype, gy):
-    tensors = [None if a is None else torch.tensor(a, dtype=dtype, requires_grad=True)
+    tensors = [None if a is None else torch.nn.Parameter(torch.tensor(a, dtype=dtype))
                for a in arrays]
     y = fn(*tensors)
     y.backward(torch.tensor(gy, dtype=dtype))
@@ -104,7 +104,7 @@ def _compare(cfg, ours_fn, torch_fn, close):
 
 
 @settings(max_examples=250)
-@given(conv_configs())
+@given(cfg=conv_configs())
 def test_functional_conv2d_matches_torch(cfg, close, count_config):
     count_config("F.conv2d")
     kw = dict(stride=cfg["stride"], padding=cfg["padding"], dilation=cfg["dilation"],
@@ -115,7 +115,7 @@ def test_functional_conv2d_matches_torch(cfg, close, count_config):
 
 
 @settings(max_examples=150)
-@given(conv_configs(modes=("zeros", "reflect", "replicate", "circular")))
+@given(cfg=conv_configs(modes=("zeros", "reflect", "replicate", "circular")))
 def test_module_conv2d_matches_torch(cfg, close, count_config):
     count_config("nn.Conv2d")
     nd, td = DTYPES[cfg["dtype"]]
@@ -126,15 +126,11 @@ def test_module_conv2d_matches_torch(cfg, close, count_config):
     assert repr(ours) == repr(ref)
 
     def run_ours(x, w, b):
-        ours.weight = nn.Parameter(w)
-        if b is not None:
-            ours.bias = nn.Parameter(b)
+        ours.weight, ours.bias = w, b
         return ours(x)
 
     def run_torch(x, w, b):
-        ref.weight = torch.nn.Parameter(w)
-        if b is not None:
-            ref.bias = torch.nn.Parameter(b)
+        ref.weight, ref.bias = w, b
         return ref(x)
 
     with _no_warning_check():

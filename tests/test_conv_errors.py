@@ -52,6 +52,8 @@ CASES = {
     "2-D input": lambda t, n, f: f.conv2d(x_(t, 8, 8), x_(t, 6, 1, 3, 3)),
     "input/weight dtype": lambda t, n, f: f.conv2d(x_(t, 2, 4, 8, 8, dtype=t.float64),
                                                    x_(t, 6, 4, 3, 3)),
+    "float input, double weight": lambda t, n, f: f.conv2d(x_(t, 2, 4, 8, 8),
+                                                           x_(t, 6, 4, 3, 3, dtype=t.float64)),
     "input/bias dtype": lambda t, n, f: f.conv2d(x_(t, 2, 4, 8, 8, dtype=t.float64),
                                                  x_(t, 6, 4, 3, 3), x_(t, 6)),
     "integer input to a float layer": lambda t, n, f: n.Conv2d(4, 6, 3)(

@@ -90,14 +90,17 @@ def check_conv_input(input: Tensor, weight: Tensor, bias, spec: ConvSpec) -> Non
                            f"in_channels/groups, kH, kW), but got weight of size "
                            f"{list(weight.shape)}")
     if input.dtype != weight.dtype:
-        if bias is None:
-            raise RuntimeError(f"expected scalar type {_SCALAR_NAMES[weight.dtype.name]} but "
-                               f"found {_SCALAR_NAMES[input.dtype.name]} (input is "
-                               f"{input.dtype}, weight is {weight.dtype}; convert one with .to())")
-        raise RuntimeError(f"Input type ({_type_error_name(input)}) and bias type "
-                           f"({_type_error_name(bias)}) should be the same (input is "
-                           f"{input.dtype}, weight is {weight.dtype}; convert the input with "
-                           f"x.to({weight.dtype}) or the module with .to({input.dtype}))")
+        fix = (f" (input is {input.dtype}, weight is {weight.dtype}; convert the input with "
+               f"x.to({weight.dtype}) or the layer with .to({input.dtype}))")
+        if bias is not None:
+            raise RuntimeError(f"Input type ({_type_error_name(input)}) and bias type "
+                               f"({_type_error_name(bias)}) should be the same{fix}")
+        if input.dtype.name == "float32":
+            raise RuntimeError(f"Input type (torch.{_SCALAR_NAMES[input.dtype.name]}Tensor) and "
+                               f"weight type (torch.{_SCALAR_NAMES[weight.dtype.name]}Tensor) "
+                               f"should be the same{fix}")
+        raise RuntimeError(f"expected scalar type {_SCALAR_NAMES[input.dtype.name]} but found "
+                           f"{_SCALAR_NAMES[weight.dtype.name]}{fix}")
     if bias is not None and bias.dtype != input.dtype:
         raise RuntimeError(f"Input type ({_type_error_name(input)}) and bias type "
                            f"({_type_error_name(bias)}) should be the same")

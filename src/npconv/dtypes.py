@@ -7,8 +7,9 @@ from npconv._backend import xp
 class dtype:
     """A tensor element type; prints like torch (``npconv.float32``)."""
 
-    def __init__(self, name: str, np_dtype, is_floating_point: bool):
+    def __init__(self, name: str, np_dtype, is_floating_point: bool, legacy_name: str):
         self.name = name
+        self.legacy_name = legacy_name  # torch's scalar type name: FloatTensor, "found Float"
         self.np = xp.dtype(np_dtype)
         self.is_floating_point = is_floating_point
         self.itemsize = self.np.itemsize
@@ -20,15 +21,15 @@ class dtype:
         return (as_dtype, (self.name,))
 
 
-float16 = half = dtype("float16", xp.float16, True)
-float32 = float = dtype("float32", xp.float32, True)
-float64 = double = dtype("float64", xp.float64, True)
-uint8 = dtype("uint8", xp.uint8, False)
-int8 = dtype("int8", xp.int8, False)
-int16 = short = dtype("int16", xp.int16, False)
-int32 = int = dtype("int32", xp.int32, False)
-int64 = long = dtype("int64", xp.int64, False)
-bool = dtype("bool", xp.bool_, False)
+float16 = half = dtype("float16", xp.float16, True, "Half")
+float32 = float = dtype("float32", xp.float32, True, "Float")
+float64 = double = dtype("float64", xp.float64, True, "Double")
+uint8 = dtype("uint8", xp.uint8, False, "Byte")
+int8 = dtype("int8", xp.int8, False, "Char")
+int16 = short = dtype("int16", xp.int16, False, "Short")
+int32 = int = dtype("int32", xp.int32, False, "Int")
+int64 = long = dtype("int64", xp.int64, False, "Long")
+bool = dtype("bool", xp.bool_, False, "Bool")
 
 _ALL = (float16, float32, float64, uint8, int8, int16, int32, int64, bool)
 _BY_NP = {d.np: d for d in _ALL}

@@ -180,7 +180,7 @@ class Tensor:
 
     def type(self, dtype=None):
         if dtype is None:
-            return f"npconv.{self.dtype.name.capitalize()}Tensor"
+            return f"npconv.{self.dtype.legacy_name}Tensor"
         d = dtypes.as_dtype(dtype)
         return M.Cast.apply(self, dtype=d.np) if d.is_floating_point and self.requires_grad \
             else Tensor._make(self.data_array.astype(d.np))

@@ -11,9 +11,6 @@ from npconv.tensor import Tensor
 _TORCH_TYPE_NAMES = {"float16": "c10::Half", "float32": "float", "float64": "double",
                      "int64": "long int", "int32": "int", "uint8": "unsigned char",
                      "int8": "signed char", "int16": "short int", "bool": "bool"}
-_SCALAR_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int64": "Long",
-                 "int32": "Int", "uint8": "Byte", "int8": "Char", "int16": "Short",
-                 "bool": "Bool"}
 
 
 def _pair(name: str, value) -> tuple[int, int]:
@@ -96,11 +93,11 @@ def check_conv_input(input: Tensor, weight: Tensor, bias, spec: ConvSpec) -> Non
             raise RuntimeError(f"Input type ({_type_error_name(input)}) and bias type "
                                f"({_type_error_name(bias)}) should be the same{fix}")
         if input.dtype.name == "float32":
-            raise RuntimeError(f"Input type (torch.{_SCALAR_NAMES[input.dtype.name]}Tensor) and "
-                               f"weight type (torch.{_SCALAR_NAMES[weight.dtype.name]}Tensor) "
+            raise RuntimeError(f"Input type (torch.{input.dtype.legacy_name}Tensor) and "
+                               f"weight type (torch.{weight.dtype.legacy_name}Tensor) "
                                f"should be the same{fix}")
-        raise RuntimeError(f"expected scalar type {_SCALAR_NAMES[input.dtype.name]} but found "
-                           f"{_SCALAR_NAMES[weight.dtype.name]}{fix}")
+        raise RuntimeError(f"expected scalar type {input.dtype.legacy_name} but found "
+                           f"{weight.dtype.legacy_name}{fix}")
     if bias is not None and bias.dtype != input.dtype:
         raise RuntimeError(f"Input type ({_type_error_name(input)}) and bias type "
                            f"({_type_error_name(bias)}) should be the same")

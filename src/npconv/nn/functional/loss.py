@@ -6,7 +6,6 @@ import warnings
 from npconv._backend import xp
 from npconv.autograd.nn_ops import NLLLoss
 from npconv.nn.functional.activation import log_softmax
-from npconv.nn.functional.conv import _SCALAR_NAMES
 from npconv.tensor import Tensor
 
 _REDUCTIONS = ("none", "mean", "sum")
@@ -35,7 +34,7 @@ def _check_nll(input: Tensor, target: Tensor, weight, ignore_index: int) -> None
         raise RuntimeError(f"Expected target size {expected}, got {list(target.shape)}")
     if target.dtype.name not in ("int64", "uint8"):
         raise RuntimeError("expected target dtype to be Long or Byte, but got "
-                           f"{_SCALAR_NAMES[target.dtype.name]}")
+                           f"{target.dtype.legacy_name}")
     classes = input.shape[1 if input.dim() > 1 else 0]
     if weight is not None:
         if weight.dim() != 1 or weight.numel() != classes:
@@ -43,8 +42,8 @@ def _check_nll(input: Tensor, target: Tensor, weight, ignore_index: int) -> None
                                f"or no classes but got weight tensor of shape: "
                                f"{list(weight.shape)}")
         if weight.dtype != input.dtype:
-            raise RuntimeError(f"expected scalar type {_SCALAR_NAMES[input.dtype.name]} but "
-                               f"found {_SCALAR_NAMES[weight.dtype.name]}")
+            raise RuntimeError(f"expected scalar type {input.dtype.legacy_name} but "
+                               f"found {weight.dtype.legacy_name}")
     t = target.data_array
     bad = (t != ignore_index) & ((t < 0) | (t >= classes))
     if bad.any():
@@ -86,7 +85,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight=None, ignore_index: int 
     _check_reduction(reduction)
     if not target.dtype.is_floating_point:
         raise RuntimeError("Expected floating point type for target with class probabilities, "
-                           f"got {_SCALAR_NAMES[target.dtype.name]}")
+                           f"got {target.dtype.legacy_name}")
     if ignore_index >= 0:
         raise RuntimeError("ignore_index is not supported for floating point target")
     classes = input.shape[class_dim]

@@ -81,3 +81,14 @@ def xavier_uniform_(tensor, gain=1.0, generator=None):
 def xavier_normal_(tensor, gain=1.0, generator=None):
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), generator)
+
+
+def default_layer_init_(weight, bias=None):
+    """torch's default for Linear and ConvNd: weight U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (that is
+    kaiming_uniform with a=sqrt(5)), bias U(-1/sqrt(fan_in), 1/sqrt(fan_in)) when fan_in > 0."""
+    kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = _calculate_fan_in_and_fan_out(weight)
+        if fan_in > 0:
+            bound = 1 / math.sqrt(fan_in)
+            uniform_(bias, -bound, bound)

@@ -1,8 +1,6 @@
 """Conv2d: a thin module; arguments are checked and normalized once, into a ConvSpec."""
 from __future__ import annotations
 
-import math
-
 from npconv import creation
 from npconv.device import check_device
 from npconv.nn import init
@@ -66,12 +64,7 @@ class Conv2d(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            if fan_in != 0:
-                bound = 1 / math.sqrt(fan_in)
-                init.uniform_(self.bias, -bound, bound)
+        init.default_layer_init_(self.weight, self.bias)
 
     def extra_repr(self) -> str:
         s = "{in_channels}, {out_channels}, kernel_size={kernel_size}, stride={stride}"

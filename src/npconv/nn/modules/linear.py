@@ -1,8 +1,6 @@
 """Linear and Identity, as torch.nn."""
 from __future__ import annotations
 
-import math
-
 from npconv import creation
 from npconv.device import check_device
 from npconv.nn import functional as F
@@ -39,10 +37,7 @@ class Linear(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        init.default_layer_init_(self.weight, self.bias)
 
     def forward(self, input):
         return F.linear(input, self.weight, self.bias)

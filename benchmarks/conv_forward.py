@@ -1,0 +1,89 @@
+"""Time the npconv im2col kernels against torch (2 threads) on the cases that matter.
+
+Run: python benchmarks/conv_forward.py [--repeat N]
+Prints best-of-N ms for forward, backward_data and backward_weight, the npconv/torch ratio, and
+npconv's peak temporary memory per op (tracemalloc peak minus the returned array's bytes).
+The machine should be otherwise idle: a second busy process makes the 2-thread BLAS stall.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+import tracemalloc
+
+import numpy as np
+import torch
+
+from npconv.kernels import conv2d_im2col as kernel
+from npconv.kernels.spec import ConvSpec
+
+# (name, N, C, H, W, O) with a 3x3 kernel, padding 1, stride 1
+CASES = [
+    ("imagenet 8x3x224->64", 8, 3, 224, 224, 64),
+    ("mnist 64x1x28->32", 64, 1, 28, 28, 32),
+    ("mnist 64x32x14->64", 64, 32, 14, 14, 64),
+]
+
+
+def best_ms(fn, repeat):
+    """Best wall time of repeat calls after one warm-up, in ms (best-of filters scheduler noise)."""
+    fn()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return 1e3 * min(times)
+
+
+def peak_temp_mb(fn):
+    """tracemalloc peak during fn (numpy reports its buffers to it) minus fn's result."""
+    tracemalloc.start()
+    result = fn()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return (peak - result.nbytes) / 2**20
+
+
+def npconv_ops(x, w, gy, spec):
+    return {
+        "forward": lambda: kernel.forward(x, w, spec),
+        "backward_data": lambda: kernel.backward_data(gy, w, spec, x.shape),
+        "backward_weight": lambda: kernel.backward_weight(gy, x, spec, w.shape),
+    }
+
+
+def torch_ops(x, w, gy):
+    tx, tw, tgy = (torch.from_numpy(a) for a in (x, w, gy))
+    return {
+        "forward": lambda: torch.nn.functional.conv2d(tx, tw, padding=1),
+        "backward_data": lambda: torch.nn.grad.conv2d_input(tx.shape, tw, tgy, padding=1),
+        "backward_weight": lambda: torch.nn.grad.conv2d_weight(tx, tw.shape, tgy, padding=1),
+    }
+
+
+def run_case(name, n, c, h, w_, o, repeat):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((n, c, h, w_), dtype=np.float32)
+    w = rng.standard_normal((o, c, 3, 3), dtype=np.float32)
+    gy = rng.standard_normal((n, o, h, w_), dtype=np.float32)
+    spec = ConvSpec(padding=(1, 1, 1, 1))
+    ours, theirs = npconv_ops(x, w, gy, spec), torch_ops(x, w, gy)
+    print(f"{name}")
+    for op in ours:
+        a, b = best_ms(ours[op], repeat), best_ms(theirs[op], repeat)
+        print(f"  {op:16s} npconv {a:8.2f} ms   torch {b:8.2f} ms   ratio {a / b:5.2f}"
+              f"   npconv peak temporary {peak_temp_mb(ours[op]):6.1f} MB")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=10)
+    args = parser.parse_args()
+    torch.set_num_threads(2)
+    for case in CASES:
+        run_case(*case, args.repeat)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,171 @@
+"""The im2col conv2d kernels on arrays: forward, backward_data and backward_weight against torch
+(F.pad for the asymmetric padding, then F.conv2d and autograd.grad) over random configurations,
+and against central finite differences without torch."""
+import contextlib
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from npconv.kernels import conv2d, conv2d_im2col
+from npconv.kernels.spec import ConvSpec
+
+torch = pytest.importorskip("torch")
+torch.set_num_threads(2)
+
+# the close/count_config fixtures are pure functions, safe to share across examples
+FIXTURES = dict(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@st.composite
+def conv_cases(draw, depthwise=False, dtypes=("float32", "float64")):
+    """A valid configuration: unequal per-axis kernel/stride/dilation, asymmetric padding, and
+    sizes that often leave rows no window reaches ((H + pads - dk) % stride != 0)."""
+    groups = draw(st.integers(1, 4)) if depthwise else draw(st.sampled_from([1, 1, 2, 3]))
+    cg = 1 if depthwise else draw(st.integers(1, 3))
+    kernel = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    dilation = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    padding = tuple(draw(st.integers(0, 3)) for _ in range(4))
+    sizes = []
+    for axis in range(2):
+        dk = dilation[axis] * (kernel[axis] - 1) + 1
+        low = max(1, dk - padding[2 * axis] - padding[2 * axis + 1])
+        sizes.append(low + draw(st.integers(0, 6)))
+    return dict(
+        n=draw(st.integers(1, 3)), c=groups * cg, o=groups * draw(st.integers(1, 3)),
+        groups=groups, kernel=kernel, hw=tuple(sizes), dtype=draw(st.sampled_from(dtypes)),
+        spec=ConvSpec(stride=(draw(st.integers(1, 3)), draw(st.integers(1, 3))),
+                      padding=padding, dilation=dilation, groups=groups))
+
+
+def make_arrays(case, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((case["n"], case["c"], *case["hw"])).astype(case["dtype"])
+    w_shape = (case["o"], case["c"] // case["groups"], *case["kernel"])
+    w = rng.standard_normal(w_shape).astype(case["dtype"])
+    oh, ow = case["spec"].output_size(*case["hw"], *case["kernel"])
+    gy = rng.standard_normal((case["n"], case["o"], oh, ow)).astype(case["dtype"])
+    return x, w, gy
+
+
+def torch_reference(x, w, gy, spec):
+    """(y, gx, gw) from torch: F.pad with (left, right, top, bottom), then conv2d."""
+    tx, tw = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+    top, bottom, left, right = spec.padding
+    y = torch.nn.functional.conv2d(torch.nn.functional.pad(tx, (left, right, top, bottom)), tw,
+                                   stride=spec.stride, dilation=spec.dilation, groups=spec.groups)
+    gx, gw = torch.autograd.grad(y, (tx, tw), torch.tensor(gy))
+    return y.detach().numpy(), gx.numpy(), gw.numpy()
+
+
+def check_against_torch(case, close, algo=conv2d_im2col):
+    x, w, gy = make_arrays(case)
+    spec, dtype = case["spec"], case["dtype"]
+    ty, tgx, tgw = torch_reference(x, w, gy, spec)
+    y = algo.forward(x, w, spec)
+    gx = algo.backward_data(gy, w, spec, x.shape)
+    gw = algo.backward_weight(gy, x, spec, w.shape)
+    for name, ours, ref in (("forward", y, ty), ("backward_data", gx, tgx),
+                            ("backward_weight", gw, tgw)):
+        assert ours.dtype == np.dtype(dtype), name
+        close(ours, ref, dtype, name)
+
+
+@contextlib.contextmanager
+def col_budget(nbytes):
+    """Force small batch chunks (one item when nbytes is tiny) to test the chunk loops."""
+    old, conv2d_im2col.COL_BUDGET = conv2d_im2col.COL_BUDGET, nbytes
+    try:
+        yield
+    finally:
+        conv2d_im2col.COL_BUDGET = old
+
+
+# rows past the last window (stride 3 over 7 + 1 padded rows), and the flat stride-1 col2im
+@example(case=dict(n=2, c=2, o=3, groups=1, kernel=(3, 2), hw=(7, 5), dtype="float64",
+              spec=ConvSpec((3, 2), (1, 0, 2, 1), (1, 2), 1)))
+@example(case=dict(n=2, c=4, o=2, groups=2, kernel=(3, 3), hw=(6, 6), dtype="float32",
+              spec=ConvSpec((1, 1), (1, 1, 0, 2), (2, 1), 2)))
+@settings(max_examples=150, **FIXTURES)
+@given(case=conv_cases())
+def test_matches_torch(case, close, count_config):
+    count_config("conv kernels")
+    check_against_torch(case, close)
+
+
+@settings(max_examples=30, **FIXTURES)
+@given(case=conv_cases(depthwise=True))
+def test_depthwise_matches_torch(case, close, count_config):
+    count_config("conv kernels")
+    check_against_torch(case, close)
+
+
+@settings(max_examples=30, **FIXTURES)
+@given(case=conv_cases(), budget=st.integers(1, 4000), n=st.integers(3, 5))
+def test_chunked_batch_matches_torch(case, budget, n, close, count_config):
+    """Chunks of one item up to a few, with a shorter last chunk."""
+    count_config("conv kernels")
+    with col_budget(budget):
+        check_against_torch({**case, "n": n}, close)
+
+
+@settings(max_examples=15, **FIXTURES)
+@given(case=conv_cases(dtypes=("float16",)))
+def test_float16_computed_in_float32(case, close, count_config):
+    count_config("conv kernels")
+    check_against_torch(case, close)
+
+
+@pytest.mark.parametrize("spec", [ConvSpec(), ConvSpec(groups=2)])
+def test_pointwise_is_a_plain_matmul(spec, close):
+    """1x1, stride 1, no padding skips im2col; same numbers as torch."""
+    case = dict(n=3, c=4, o=6, groups=spec.groups, kernel=(1, 1), hw=(5, 7), dtype="float64",
+                spec=spec)
+    check_against_torch(case, close)
+
+
+def numeric_gradient(f, a, eps=1e-6):
+    """Central differences (f(a + eps e_i) - f(a - eps e_i)) / (2 eps) for every element i."""
+    grad = np.zeros_like(a)
+    for i in np.ndindex(a.shape):
+        old = a[i]
+        a[i] = old + eps
+        up = f()
+        a[i] = old - eps
+        down = f()
+        a[i] = old
+        grad[i] = (up - down) / (2 * eps)
+    return grad
+
+
+@settings(max_examples=15, deadline=None)
+@given(case=conv_cases(dtypes=("float64",)))
+def test_backward_matches_finite_differences(case):
+    """L = sum(gy * conv(x, w)): dL/dx and dL/dw by finite differences, without torch."""
+    case = {**case, "n": min(case["n"], 2)}
+    x, w, gy = make_arrays(case, seed=1)
+    spec = case["spec"]
+
+    def loss():
+        return float(np.sum(gy * conv2d_im2col.forward(x, w, spec)))
+
+    gx = conv2d_im2col.backward_data(gy, w, spec, x.shape)
+    gw = conv2d_im2col.backward_weight(gy, x, spec, w.shape)
+    np.testing.assert_allclose(gx, numeric_gradient(loss, x), rtol=1e-7, atol=1e-7)
+    np.testing.assert_allclose(gw, numeric_gradient(loss, w), rtol=1e-7, atol=1e-7)
+
+
+def test_chunk_buffer_stays_under_budget():
+    """The 8x3x224x224 -> 64 case from the brief: one item per chunk, so the column buffer is
+    one item's 27 x 224*224 floats, well under the budget."""
+    step, chunks = conv2d_im2col._chunks(8, (27 + 64) * 224 * 224 * 4)
+    assert step == 1 and len(chunks) == 8
+    assert 27 * 224 * 224 * 4 < 64 * 2**20
+
+
+def test_registry():
+    assert conv2d.algorithm() is conv2d_im2col
+    assert conv2d.algorithm("im2col") is conv2d_im2col
+    with pytest.raises(KeyError, match="unknown conv2d algorithm"):
+        conv2d.algorithm("fft")

@@ -35,7 +35,8 @@ def max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode):
     points at its first in-bounds cell, as torch."""
     h, w = x.shape[-2:]
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
-    oh, ow = (output_size(*a, ceil_mode) for a in zip((h, w), kernel_size, stride, padding, dilation))
+    oh, ow = (output_size(*a, ceil_mode)
+              for a in zip((h, w), kernel_size, stride, padding, dilation))
     xpad = _pad_for_windows(x, (oh, ow), kernel_size, stride, padding, dilation, -xp.inf, x.dtype)
     best, col = _running_max([_window_axis(xpad, -1, j * dw, ow, sw) for j in range(kw)])
     y, row = _running_max([_window_axis(best, -2, i * dh, oh, sh) for i in range(kh)])
@@ -69,7 +70,8 @@ def avg_pool2d(x, kernel_size, stride, padding, ceil_mode, count_include_pad, di
     xpad = _pad_for_windows(x, (oh, ow), kernel_size, stride, padding, (1, 1), 0, ct)
     part = sum(_window_axis(xpad, -1, j, ow, sw) for j in range(kw))
     total = sum(_window_axis(part, -2, i, oh, sh) for i in range(kh))
-    div = _divisor(x.shape, (oh, ow), kernel_size, stride, padding, count_include_pad, divisor_override, ct)
+    div = _divisor(x.shape, (oh, ow), kernel_size, stride, padding, count_include_pad,
+                   divisor_override, ct)
     return (total / div).astype(x.dtype, copy=False)
 
 
@@ -81,7 +83,8 @@ def avg_pool2d_backward(gy, x_shape, kernel_size, stride, padding, ceil_mode, co
     h, w = x_shape[-2:]
     oh, ow = gy.shape[-2:]
     ct = _compute_dtype(gy.dtype)
-    div = _divisor(x_shape, (oh, ow), kernel_size, stride, padding, count_include_pad, divisor_override, ct)
+    div = _divisor(x_shape, (oh, ow), kernel_size, stride, padding, count_include_pad,
+                   divisor_override, ct)
     g = gy.astype(ct, copy=False) / div
     eh = _window_extent(h, oh, kh, sh, ph, 1)
     ew = _window_extent(w, ow, kw, sw, pw, 1)
@@ -96,9 +99,9 @@ def avg_pool2d_backward(gy, x_shape, kernel_size, stride, padding, ceil_mode, co
 
 def _running_max(views):
     """(best, k): max over views and the index k of the winning view, by torch's update rule
-    (v > best or v is NaN) starting from best = -inf, k = 0. k only grows during the scan, so
-    "k of the last update" is max(k, better*k): branch-free, where np.where and
-    copyto(where=) on random masks measured ~10x slower."""
+    (v > best or v is NaN). Starting from view 0 is the same as from best = -inf with k = 0.
+    k only grows during the scan, so "k of the last update" is max(k, better*k): branch-free,
+    where np.where and copyto(where=) on random masks measured ~10x slower."""
     best = views[0].copy()
     k = xp.zeros(best.shape, dtype=xp.int16)
     better = xp.empty(best.shape, dtype=bool)
@@ -143,15 +146,19 @@ def _pad_for_windows(x, out_hw, kernel, stride, padding, dilation, fill, dtype):
 
 
 def _avg_out_hw(x_shape, kernel_size, stride, padding, ceil_mode):
-    return tuple(output_size(*a, 1, ceil_mode) for a in zip(x_shape[-2:], kernel_size, stride, padding))
+    """avg_pool2d has no dilation: output_size with d = 1 per axis."""
+    return tuple(output_size(*a, 1, ceil_mode)
+                 for a in zip(x_shape[-2:], kernel_size, stride, padding))
 
 
-def _divisor(x_shape, out_hw, kernel_size, stride, padding, count_include_pad, divisor_override, ct):
+def _divisor(x_shape, out_hw, kernel_size, stride, padding, count_include_pad, divisor_override,
+             ct):
     """(OH, OW) divisors in dtype ct, torch's: divisor_override; else the window clipped to the
     padded input (count_include_pad) or to the input itself, a row count times a column count."""
     if divisor_override:
         return xp.asarray(divisor_override, dtype=ct)
-    counts = [_axis_counts(*a, count_include_pad) for a in zip(x_shape[-2:], out_hw, kernel_size, stride, padding)]
+    counts = [_axis_counts(*a, count_include_pad)
+              for a in zip(x_shape[-2:], out_hw, kernel_size, stride, padding)]
     return (counts[0][:, None] * counts[1][None, :]).astype(ct)
 
 

@@ -6,7 +6,8 @@ Run: python benchmarks/train_step.py [--steps N] [--warmup W] [--batch-size B] [
 Both models are the seed tutorial's SimpleCNN with the same initial weights, fed the same random
 MNIST-shaped batch (B x 1 x 28 x 28, labels in 0..9). A step is zero_grad, forward, loss,
 backward, optimizer.step(), in train mode (dropout on). After W warm-up steps each framework runs
-N timed steps; the script prints mean and median ms/step for both and the npconv/torch ratio.
+N timed steps (alternating in rounds of 5); it prints mean, median and min ms/step for both and
+the npconv/torch ratios. On a shared machine trust the median and min, not the mean.
 torch runs with torch.set_num_threads(T) (default 2, the cores of the reference machine).
 ``--breakdown`` also times forward+loss, backward and optimizer step separately;
 ``--profile [N]`` runs cProfile over the npconv steps and prints the top N functions by own time.
@@ -131,21 +132,29 @@ def main():
     print(f"SimpleCNN train step: batch {args.batch_size}, Adam, CrossEntropyLoss; "
           f"{args.warmup} warm-up + {args.steps} timed steps; torch threads {args.threads}; "
           f"cores {os.cpu_count()}; numpy {np.__version__}, torch {torch.__version__}")
-    results = {}
-    for name, (step, phases) in runs.items():
+    # Timed steps alternate between the frameworks in rounds of 5, so that load from other
+    # processes (which hits 2-thread BLAS/OpenMP pools hard on a 2-core machine) falls on both.
+    for step, _ in runs.values():
         for _ in range(args.warmup):
             step()
-        ms = time_steps(step, args.steps)
-        results[name] = ms
+    results = {name: [] for name in runs}
+    done = 0
+    while done < args.steps:
+        k = min(5, args.steps - done)
+        for name, (step, _) in runs.items():
+            results[name] += time_steps(step, k)
+        done += k
+    for name, ms in results.items():
         print(f"  {name:7} mean {statistics.mean(ms):8.2f} ms/step   median "
               f"{statistics.median(ms):8.2f}   min {min(ms):8.2f}")
         if args.breakdown:
-            split = time_phases(phases, max(5, args.steps // 3))
+            split = time_phases(runs[name][1], max(5, args.steps // 3))
             print("           " + "   ".join(f"{k} {v:.2f}" for k, v in split.items())
                   + "  (median ms)")
-    ratio_mean = statistics.mean(results["npconv"]) / statistics.mean(results["torch"])
-    ratio_median = statistics.median(results["npconv"]) / statistics.median(results["torch"])
-    print(f"  ratio npconv/torch: {ratio_mean:.2f}x (mean), {ratio_median:.2f}x (median)")
+    ratios = {stat: fn(results["npconv"]) / fn(results["torch"])
+              for stat, fn in (("mean", statistics.mean), ("median", statistics.median),
+                               ("min", min))}
+    print("  ratio npconv/torch: " + ", ".join(f"{v:.2f}x ({k})" for k, v in ratios.items()))
 
     if args.profile:
         step = runs["npconv"][0]

@@ -53,7 +53,8 @@ def max_pool2d_backward(gy, argmax, x_shape):
     their output is -inf and their index points past the plane. Those get no gradient here
     (torch's own backward writes out of bounds for them)."""
     planes, size = math.prod(x_shape[:-2]), x_shape[-2] * x_shape[-1]
-    flat, weights = argmax.reshape(planes, -1), gy.reshape(planes, -1)
+    outs = gy.shape[-2] * gy.shape[-1]
+    flat, weights = argmax.reshape(planes, outs), gy.reshape(planes, outs)
     if flat.size and int(flat.max()) >= size:
         inside = flat < size
         flat, weights = flat * inside, weights * inside

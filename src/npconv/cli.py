@@ -79,7 +79,7 @@ def keep_freed_memory() -> bool:
     A training step allocates and frees the same large temporaries (im2col columns, pooling
     indices, gradients) every time; by default glibc hands blocks above its mmap threshold back
     to the kernel on free, so every step page-faults fresh zeroed pages in again. Measured on the
-    2-core reference machine: SimpleCNN steps take ~34 ms instead of ~48 ms. The cost is that
+    2-core reference machine: SimpleCNN steps take ~29 ms instead of ~48 ms. The cost is that
     the process keeps its peak heap. Returns whether it applied (glibc only; a no-op elsewhere).
     """
     import ctypes

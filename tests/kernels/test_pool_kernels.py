@@ -60,7 +60,8 @@ def test_max_pool_matches_torch(case, close, count_config):
     count_config("pool kernels")
     x = make_input(case)
     args = case["kernel"], case["stride"], case["padding"], case["dilation"], case["ceil_mode"]
-    y, argmax = pool.max_pool2d(x, *args)
+    y, winners = pool.max_pool2d(x, *args)
+    argmax = pool.max_pool2d_indices(winners)
     tx = torch.tensor(x, requires_grad=True)
     ty, tidx = TF.max_pool2d(tx, *args, return_indices=True)
     assert y.dtype == x.dtype
@@ -69,7 +70,7 @@ def test_max_pool_matches_torch(case, close, count_config):
     if every_window_has_a_cell(case, y.shape[-2:]):
         gy = np.random.default_rng(1).standard_normal(y.shape).astype(x.dtype)
         (tgx,) = torch.autograd.grad(ty, tx, torch.tensor(gy))
-        close(pool.max_pool2d_backward(gy, argmax, x.shape), tgx.numpy(), case["dtype"], "max gx")
+        close(pool.max_pool2d_backward(gy, winners), tgx.numpy(), case["dtype"], "max gx")
 
 
 def test_max_pool_window_over_padding_only():
@@ -77,12 +78,12 @@ def test_max_pool_window_over_padding_only():
     no gradient, where torch's own backward would write out of bounds."""
     x = np.arange(2.0).reshape(1, 1, 1, 2)
     args = (3, 1), (3, 2), (1, 0), (2, 1), True
-    y, argmax = pool.max_pool2d(x, *args)
+    y, winners = pool.max_pool2d(x, *args)
     ty, tidx = TF.max_pool2d(torch.tensor(x), *args, return_indices=True)
     np.testing.assert_array_equal(y, ty.numpy())
-    np.testing.assert_array_equal(argmax, tidx.numpy())
+    np.testing.assert_array_equal(pool.max_pool2d_indices(winners), tidx.numpy())
     assert np.isneginf(y).all()
-    np.testing.assert_array_equal(pool.max_pool2d_backward(np.ones_like(y), argmax, x.shape), 0)
+    np.testing.assert_array_equal(pool.max_pool2d_backward(np.ones_like(y), winners), 0)
 
 
 @pytest.mark.parametrize("shape", [(4, 3, 8, 8), (2, 3, 9, 7)])
@@ -90,10 +91,10 @@ def test_max_pool_window_over_padding_only():
 def test_max_pool_kernel_equals_stride(shape, k):
     """The MaxPool2d(k, k) hot path, with sizes that tile and that leave a remainder."""
     x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
-    y, argmax = pool.max_pool2d(x, (k, k), (k, k), (0, 0), (1, 1), False)
+    y, winners = pool.max_pool2d(x, (k, k), (k, k), (0, 0), (1, 1), False)
     ty, tidx = TF.max_pool2d(torch.tensor(x), k, k, return_indices=True)
     np.testing.assert_array_equal(y, ty.numpy())
-    np.testing.assert_array_equal(argmax, tidx.numpy())
+    np.testing.assert_array_equal(pool.max_pool2d_indices(winners), tidx.numpy())
 
 
 @settings(max_examples=150, **FIXTURES)

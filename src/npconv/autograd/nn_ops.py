@@ -10,16 +10,15 @@ from npconv.kernels import pool
 
 
 class MaxPool2d(Function):
-    """y = max over each (dilated) window; returns (y, argmax) with argmax a flat index into
-    the input plane, as torch's indices. gx scatters gy onto each window's argmax."""
+    """y = max over each (dilated) window; gx routes gy to each window's winning cell. With
+    return_indices, also torch's flat indices of the winners (a non-differentiable output)."""
 
-    def forward(self, x, kernel_size, stride, padding, dilation, ceil_mode):
-        y, self.argmax = pool.max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode)
-        self.x_shape = x.shape
-        return y, self.argmax
+    def forward(self, x, kernel_size, stride, padding, dilation, ceil_mode, return_indices=False):
+        y, self.winners = pool.max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode)
+        return (y, pool.max_pool2d_indices(self.winners)) if return_indices else y
 
     def backward(self, gy):
-        return pool.max_pool2d_backward(gy, self.argmax, self.x_shape)
+        return pool.max_pool2d_backward(gy, self.winners)
 
 
 class AvgPool2d(Function):

@@ -11,7 +11,7 @@ each column view has one uniform stride, so numpy runs each pass as a single lon
 """
 from __future__ import annotations
 
-import math
+from typing import NamedTuple
 
 from npconv._backend import xp
 
@@ -27,40 +27,69 @@ def output_size(size, kernel, stride, padding, dilation, ceil_mode):
     return out
 
 
+class MaxPoolWinners(NamedTuple):
+    """Which cell won each window, as the two separable stages picked it: ``col[..., r, ow]``
+    is the window column (0..KW-1) chosen in padded row r, ``row[..., oh, ow]`` the window row
+    (0..KH-1) chosen among those. Small int16 arrays; torch's flat indices derive from them."""
+
+    row: object
+    col: object
+    x_shape: tuple
+    kernel_size: tuple
+    stride: tuple
+    padding: tuple
+    dilation: tuple
+
+
 def max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode):
-    """(y, argmax): y = max over each dilated window, padding counting as -inf; argmax is the
-    flat index ih*W + iw of the chosen input cell (torch's indices). Ties keep the first cell
-    in row-major order and a NaN wins (the last NaN), as torch's `val > max || isnan(val)`
-    scan; the row-then-column reduction picks the same cell. A window with no value above -inf
-    points at its first in-bounds cell, as torch."""
+    """(y, winners): y = max over each dilated window, padding counting as -inf. Ties keep the
+    first cell in row-major order and a NaN wins (the last NaN), as torch's
+    `val > max || isnan(val)` scan; the column-then-row reduction picks the same cell."""
     h, w = x.shape[-2:]
-    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
+    (kh, kw), (sh, sw), (dh, dw) = kernel_size, stride, dilation
     oh, ow = (output_size(*a, ceil_mode)
               for a in zip((h, w), kernel_size, stride, padding, dilation))
     xpad = _pad_for_windows(x, (oh, ow), kernel_size, stride, padding, dilation, -xp.inf, x.dtype)
     best, col = _running_max([_window_axis(xpad, -1, j * dw, ow, sw) for j in range(kw)])
     y, row = _running_max([_window_axis(best, -2, i * dh, oh, sh) for i in range(kh)])
+    return y, MaxPoolWinners(row, col, x.shape, kernel_size, stride, padding, dilation)
+
+
+def max_pool2d_indices(winners):
+    """torch's indices: the flat index ih*W + iw of each window's winning input cell. A window
+    with no value above -inf points at its first in-bounds cell (past the plane when it has
+    none), as torch."""
+    row, col, x_shape, (kh, _), (sh, sw), (ph, pw), (dh, dw) = winners
+    oh, ow = row.shape[-2:]
     col = sum((row == i) * _window_axis(col, -2, i * dh, oh, sh) for i in range(kh))
     ih = _cell_index(row, xp.arange(oh)[:, None] * sh - ph, dh)
     iw = _cell_index(col, xp.arange(ow) * sw - pw, dw)
-    return y, ih * w + iw
+    return (ih * x_shape[-1] + iw).astype(xp.int64)
 
 
-def max_pool2d_backward(gy, argmax, x_shape):
-    """gx[argmax] += gy per plane; a bincount sums the cells that several windows chose.
+def max_pool2d_backward(gy, winners):
+    """Adjoint of the two stages: gy goes to the winning row of each window, then on to the
+    winning column of that row; what lands on padding is dropped. So a window that covers only
+    padding passes no gradient (torch's own backward writes out of bounds for those)."""
+    row, col, x_shape, (kh, kw), (sh, sw), (ph, pw), (dh, dw) = winners
+    gbest = _route(gy, row, -2, kh, sh, dh, col.shape)
+    width = _window_extent(x_shape[-1], gy.shape[-1], kw, sw, pw, dw)
+    gxpad = _route(gbest, col, -1, kw, sw, dw, col.shape[:-1] + (width,))
+    return gxpad[..., ph : ph + x_shape[-2], pw : pw + x_shape[-1]]
 
-    torch accepts windows without any input cell (e.g. a dilated window over padding only);
-    their output is -inf and their index points past the plane. Those get no gradient here
-    (torch's own backward writes out of bounds for them)."""
-    planes, size = math.prod(x_shape[:-2]), x_shape[-2] * x_shape[-1]
-    outs = gy.shape[-2] * gy.shape[-1]
-    flat, weights = argmax.reshape(planes, outs), gy.reshape(planes, outs)
-    if flat.size and int(flat.max()) >= size:
-        inside = flat < size
-        flat, weights = flat * inside, weights * inside
-    flat = flat + (xp.arange(planes) * size)[:, None]
-    gx = xp.bincount(flat.ravel(), weights=weights.ravel(), minlength=planes * size)
-    return gx.astype(gy.dtype, copy=False).reshape(x_shape)
+
+def _route(g, choice, axis, kernel, stride, dilation, shape):
+    """Adjoint of picking window cell ``choice`` along axis: out[.., o*s + k*d] += g[.., o]
+    where choice == k. Disjoint windows (d = 1, s >= k) are written in place, without temps."""
+    out = xp.zeros(shape, dtype=g.dtype)
+    disjoint = dilation == 1 and stride >= kernel
+    for k in range(kernel):
+        view = _window_axis(out, axis, k * dilation, g.shape[axis], stride)
+        if disjoint:
+            xp.multiply(g, choice == k, out=view)
+        else:
+            view += g * (choice == k)
+    return out
 
 
 def avg_pool2d(x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):

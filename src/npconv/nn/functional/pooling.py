@@ -83,8 +83,8 @@ def _check_input(input: Tensor, args: PoolArgs, ceil_mode: bool) -> None:
 def max_pool2d_with_args(input: Tensor, args: PoolArgs, ceil_mode=False, return_indices=False):
     """max_pool2d with already checked arguments (nn.MaxPool2d checks them once)."""
     _check_input(input, args, ceil_mode)
-    y, indices = nn_ops.MaxPool2d.apply(input, **args._asdict(), ceil_mode=ceil_mode)
-    return (y, indices) if return_indices else y
+    return nn_ops.MaxPool2d.apply(input, **args._asdict(), ceil_mode=ceil_mode,
+                                  return_indices=return_indices)
 
 
 def avg_pool2d_with_args(input: Tensor, args: PoolArgs, ceil_mode=False, count_include_pad=True,

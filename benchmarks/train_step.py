@@ -2,7 +2,6 @@
 
 Run: python benchmarks/train_step.py [--steps N] [--blocks K] [--warmup W] [--batch-size B]
                                      [--threads T] [--breakdown] [--profile [N]]
-                                     [--keep-freed-memory]
 
 Both models are the seed tutorial's SimpleCNN with the same initial weights, fed the same random
 MNIST-shaped batch (B x 1 x 28 x 28, labels in 0..9). A step is zero_grad, forward, loss,
@@ -16,8 +15,8 @@ drifting load from other processes falls on both. It prints mean, median and min
 the npconv/torch ratios; on a shared machine trust the median and min more than the mean.
 ``--breakdown`` also times forward+loss, backward and optimizer step separately;
 ``--profile [N]`` runs cProfile over npconv steps and prints the top N functions by own time.
-``--keep-freed-memory`` first applies npconv.cli.keep_freed_memory() (glibc keeps freed large
-blocks instead of unmapping them, as ``npconv train`` does), for both frameworks alike.
+Importing npconv makes glibc keep freed memory for reuse (npconv._backend.keep_freed_memory;
+NPCONV_KEEP_FREED_MEMORY=0 turns it off); it holds for both frameworks alike in this process.
 """
 from __future__ import annotations
 
@@ -113,12 +112,9 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--breakdown", action="store_true")
     parser.add_argument("--profile", type=int, nargs="?", const=25, default=None)
-    parser.add_argument("--keep-freed-memory", action="store_true",
-                        help="glibc keeps freed blocks for reuse (what `npconv train` does)")
     args = parser.parse_args()
-    if args.keep_freed_memory:
-        from npconv.cli import keep_freed_memory
-        print(f"keep_freed_memory: {keep_freed_memory()}")
+    from npconv._backend import FREED_MEMORY_KEPT
+    print(f"freed memory kept for reuse (glibc): {FREED_MEMORY_KEPT}")
 
     torch.set_num_threads(args.threads)
     rng = np.random.default_rng(0)

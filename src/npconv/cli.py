@@ -73,30 +73,6 @@ def _first(dataset, n):
     return Subset(dataset, range(n))
 
 
-def keep_freed_memory() -> bool:
-    """Ask glibc's malloc to keep freed memory for reuse instead of unmapping it.
-
-    A training step allocates and frees the same large temporaries (im2col columns, pooling
-    indices, gradients) every time; by default glibc hands blocks above its mmap threshold back
-    to the kernel on free, so every step page-faults fresh zeroed pages in again. Measured on the
-    2-core reference machine: SimpleCNN steps take ~29 ms instead of ~48 ms. The cost is that
-    the process keeps its peak heap. Returns whether it applied (glibc only; a no-op elsewhere).
-    """
-    import ctypes
-    import ctypes.util
-    import platform
-
-    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
-        return False
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        m_trim_threshold, m_mmap_threshold = -1, -3
-        return bool(libc.mallopt(m_mmap_threshold, 1 << 30)
-                    and libc.mallopt(m_trim_threshold, 1 << 30))
-    except (OSError, AttributeError):
-        return False
-
-
 def cmd_train(args) -> int:
     import npconv
     import npconv.nn as nn
@@ -106,7 +82,6 @@ def cmd_train(args) -> int:
     from npconv.utils.data import DataLoader
     from npconv.vision import datasets, transforms
 
-    keep_freed_memory()
     npconv.manual_seed(args.seed)
     transform = transforms.Compose([
         transforms.ToTensor(),

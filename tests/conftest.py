@@ -25,6 +25,26 @@ def assert_close(actual, expected, dtype_name, what=""):
     assert err <= tol, f"{what}: relative error {err:.3g} > {tol:g}"
 
 
+def numerical_grad(f, array, eps=1e-6):
+    """d f() / d array by central differences, (f(a + eps e_i) - f(a - eps e_i)) / (2 eps),
+    one element at a time (array is perturbed in place and restored)."""
+    grad = np.zeros_like(array)
+    for idx in np.ndindex(array.shape):
+        old = array[idx]
+        array[idx] = old + eps
+        plus = f()
+        array[idx] = old - eps
+        minus = f()
+        array[idx] = old
+        grad[idx] = (plus - minus) / (2 * eps)
+    return grad
+
+
+@pytest.fixture
+def numeric_gradient():
+    return numerical_grad
+
+
 @pytest.fixture
 def close():
     return assert_close

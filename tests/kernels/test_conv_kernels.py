@@ -125,23 +125,9 @@ def test_pointwise_is_a_plain_matmul(spec, close):
     check_against_torch(case, close)
 
 
-def numeric_gradient(f, a, eps=1e-6):
-    """Central differences (f(a + eps e_i) - f(a - eps e_i)) / (2 eps) for every element i."""
-    grad = np.zeros_like(a)
-    for i in np.ndindex(a.shape):
-        old = a[i]
-        a[i] = old + eps
-        up = f()
-        a[i] = old - eps
-        down = f()
-        a[i] = old
-        grad[i] = (up - down) / (2 * eps)
-    return grad
-
-
 @settings(max_examples=15, deadline=None)
 @given(case=conv_cases(dtypes=("float64",)))
-def test_backward_matches_finite_differences(case):
+def test_backward_matches_finite_differences(case, numeric_gradient):
     """L = sum(gy * conv(x, w)): dL/dx and dL/dw by finite differences, without torch."""
     case = {**case, "n": min(case["n"], 2)}
     x, w, gy = make_arrays(case, seed=1)

@@ -137,6 +137,7 @@ def test_module_conv2d_matches_torch(cfg, close, count_config):
         _compare(cfg, run_ours, run_torch, close)
 
 
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")
 @pytest.mark.parametrize("padding", [0, 1, "same"])
 @pytest.mark.parametrize("groups", [1, 2])
 def test_float16_matches_torch(padding, groups, close):
@@ -182,3 +183,16 @@ def test_gradients_accumulate_like_torch():
     first = conv.weight.grad.numpy().copy()
     conv(x).sum().backward()
     np.testing.assert_allclose(conv.weight.grad.numpy(), 2 * first, rtol=1e-6)
+
+
+@pytest.mark.parametrize("kernel,dilation,warns", [((4, 3), 1, True), ((3, 3), 1, False),
+                                                   ((2, 2), 2, False), ((2, 3), 1, True)])
+def test_same_padding_warns_when_it_needs_an_asymmetric_pad(kernel, dilation, warns):
+    """torch's warning (TORCH_WARN_ONCE, so it cannot be compared call by call): an odd total
+    padding d*(k-1) on some axis needs a zero-padded copy."""
+    x, w = npconv.ones(1, 2, 6, 6), npconv.ones(3, 2, *kernel)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        F.conv2d(x, w, padding="same", dilation=dilation)
+    assert [str(m.message).startswith("Using padding='same' with even kernel lengths")
+            for m in caught] == ([True] if warns else [])

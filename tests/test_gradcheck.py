@@ -30,6 +30,7 @@ CONV_CASES = [
 ]
 
 
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")
 @pytest.mark.parametrize("kw", CONV_CASES, ids=str)
 def test_conv2d_gradients_match_finite_differences(kw, numeric_gradient):
     if kw["padding"] == "same":

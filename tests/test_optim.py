@@ -61,8 +61,8 @@ def test_sgd_matches_torch(momentum, dampening, weight_decay, nesterov, maximize
     _compare(lambda lib, ps: (optim if lib is npconv else torch.optim).SGD(ps, **kw), close)
 
 
-@pytest.mark.parametrize("amsgrad,weight_decay,maximize", itertools.product(
-    [False, True], [0, 0.1], [False, True]))
+@pytest.mark.parametrize("amsgrad,weight_decay,maximize", list(itertools.product(
+    [False, True], [0, 0.1], [False, True])))
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_adam_matches_torch(amsgrad, weight_decay, maximize, dtype, close, count_config):
     count_config("Adam")

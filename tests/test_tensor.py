@@ -153,9 +153,18 @@ def test_manual_seed_makes_randn_reproducible():
     assert npconv.rand(100).numpy().min() >= 0
 
 
-def test_repr_like_torch():
-    assert repr(npconv.tensor([1.0, 2.0])) == repr(torch.tensor([1.0, 2.0]))
-    assert repr(npconv.tensor([1, 2])) == repr(torch.tensor([1, 2]))
-    a = npconv.tensor([1.0, 2.0], requires_grad=True)
-    assert repr(a) == "tensor([1., 2.], requires_grad=True)"
-    assert "grad_fn=<" in repr(a * 2)
+REPR_CASES = [
+    lambda t: t.tensor(0.5), lambda t: t.tensor([1.5, -2.25, 3.0]), lambda t: t.tensor([[1, 2]]),
+    lambda t: t.tensor([1e-5, 1.0]), lambda t: t.tensor([1.0, 2.0], dtype=t.float64),
+    lambda t: t.tensor([True, False]), lambda t: t.tensor([0.1234567, 100.5]),
+    lambda t: t.zeros(0), lambda t: t.zeros(0, dtype=t.int64),
+    lambda t: t.tensor([-2.0, -1.0, 0.0, 1.0, 2.0]).relu(), lambda t: t.tensor([1e9, 1.0]),
+    lambda t: t.tensor([[0.5, float("nan")], [float("inf"), -1.25]]),
+    lambda t: t.tensor([1.0, 2.0], requires_grad=True), lambda t: t.ones(2, requires_grad=True) * 2,
+]
+
+
+@pytest.mark.parametrize("case", range(len(REPR_CASES)))
+def test_repr_like_torch(case):
+    build = REPR_CASES[case]
+    assert repr(build(npconv)) == repr(build(torch)).replace("torch.", "npconv.")

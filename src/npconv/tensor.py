@@ -530,13 +530,35 @@ def _resolve_shape(shape, numel):
     return shape
 
 
+def _float_formatter(a):
+    """torch's float printing: integral values as '1.', else 4 decimals, or 4-digit scientific
+    when the magnitudes span > 1000x, exceed 1e8 or go below 1e-4; right-aligned to one width."""
+    finite = xp.abs(a[xp.isfinite(a)]).astype(xp.float64)
+    nonzero = finite[finite != 0]
+    if finite.size and (finite == xp.round(finite)).all() and finite.max() < 1e8:
+        fmt = "{:.0f}."
+    elif nonzero.size and (nonzero.max() / nonzero.min() > 1000 or nonzero.max() > 1e8
+                           or nonzero.min() < 1e-4):
+        fmt = "{:.4e}"
+    else:
+        fmt = "{:.4f}"
+
+    def text(v):
+        return fmt.format(v) if xp.isfinite(v) else str(v)
+
+    width = max((len(text(v)) for v in a.ravel()), default=0)
+    return lambda v: text(v).rjust(width)
+
+
 def _format(t: Tensor) -> str:
     """torch-like repr: tensor([...]) with dtype/grad_fn/requires_grad suffixes."""
     a = t.data_array
-    body = xp.array2string(a, separator=", ", prefix="tensor(", precision=4,
-                           floatmode="maxprec_equal" if a.dtype.kind == "f" else "maxprec")
+    formatter = {"float_kind": _float_formatter(a)} if a.dtype.kind == "f" else None
+    body = xp.array2string(a, separator=", ", prefix="tensor(", formatter=formatter,
+                           threshold=1000, edgeitems=3, max_line_width=80)
     suffix = []
-    if t.dtype not in (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool) or a.size == 0:
+    default = dtypes.get_default_dtype()
+    if t.dtype not in (default, dtypes.int64, dtypes.bool) or (a.size == 0 and t.dtype != default):
         suffix.append(f"dtype={t.dtype}")
     if t.grad_fn is not None:
         suffix.append(f"grad_fn=<{t.grad_fn.name()}>")

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from npconv.kernels import conv2d, conv2d_im2col
+from npconv.kernels import _common, conv2d, conv2d_im2col
 from npconv.kernels.spec import ConvSpec
 
 torch = pytest.importorskip("torch")
@@ -145,7 +145,7 @@ def test_backward_matches_finite_differences(case, numeric_gradient):
 def test_chunk_buffer_stays_under_budget():
     """The 8x3x224x224 -> 64 case from the brief: one item per chunk, so the column buffer is
     one item's 27 x 224*224 floats, well under the budget."""
-    step, chunks = conv2d_im2col._chunks(8, (27 + 64) * 224 * 224 * 4)
+    step, chunks = _common.chunks(8, (27 + 64) * 224 * 224 * 4, conv2d_im2col.COL_BUDGET)
     assert step == 1 and len(chunks) == 8
     assert 27 * 224 * 224 * 4 < 64 * 2**20
 

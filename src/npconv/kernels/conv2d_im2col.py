@@ -20,6 +20,7 @@ float32 and cast back, as torch's CPU conv accumulates in float32.
 from __future__ import annotations
 
 from npconv._backend import xp
+from npconv.kernels._common import chunks, compute_dtype
 
 COL_BUDGET = 8 * 2**20
 
@@ -28,7 +29,7 @@ def forward(x, w, spec):
     """y = conv2d(x, w) without bias; x (N, C, H, W), w (O, C/g, KH, KW) -> (N, O, OH, OW)."""
     n, c, h, wd = x.shape
     o, cg, kh, kw = w.shape
-    ct = _compute_dtype(x.dtype)
+    ct = compute_dtype(x.dtype)
     oh, ow = spec.output_size(h, wd, kh, kw)
     w2 = _grouped_weight(w, spec.groups, ct)
     if _is_pointwise(kh, kw, spec):
@@ -45,16 +46,17 @@ def backward_data(gy, w, spec, x_shape):
     (when (H + pads - dilated kernel) % stride != 0) and the padding get no gradient."""
     n, c, h, wd = x_shape
     o, cg, kh, kw = gy.shape[1], *w.shape[1:]
-    g, ct = spec.groups, _compute_dtype(gy.dtype)
+    g, ct = spec.groups, compute_dtype(gy.dtype)
     wt = _grouped_weight(w, g, ct).transpose(0, 2, 1)
     if _is_pointwise(kh, kw, spec):
         gy4 = gy.astype(ct, copy=False).reshape(n, g, o // g, h * wd)
         return _matmul(wt, gy4).astype(gy.dtype, copy=False).reshape(x_shape)
     flat = _prefer_flat_col2im(spec, c * kh * kw, o)
     oh, width = gy.shape[2], spec.padded_size(h, wd)[1] if flat else gy.shape[3]
-    _, chunks = _chunks(n, (c * kh * kw + o) * oh * width * xp.dtype(ct).itemsize)
+    per_item = (c * kh * kw + o) * oh * width * xp.dtype(ct).itemsize
+    _, item_chunks = chunks(n, per_item, COL_BUDGET)
     gx = xp.empty(x_shape, dtype=gy.dtype)
-    for sl in chunks:
+    for sl in item_chunks:
         b = sl.stop - sl.start
         gyt = _channel_major(gy[sl], width, ct).reshape(g, o // g, b * oh * width)
         cols = _matmul(wt, gyt).reshape(c, kh, kw, b, oh, width).transpose(3, 0, 1, 2, 4, 5)
@@ -65,7 +67,7 @@ def backward_data(gy, w, spec, x_shape):
 def backward_weight(gy, x, spec, w_shape):
     """gW[g] = gy[g] @ col[g]^T, the batch chunk summed inside the GEMM's inner dimension."""
     o, cg, kh, kw = w_shape
-    g, ct = spec.groups, _compute_dtype(x.dtype)
+    g, ct = spec.groups, compute_dtype(x.dtype)
     gw = xp.zeros((g, o // g, cg * kh * kw), dtype=ct)
     for sl, col in _columns(x, (kh, kw), spec, ct, o):
         gyt = _channel_major(gy[sl], gy.shape[3], ct).reshape(g, o // g, -1)
@@ -79,9 +81,10 @@ def _columns(x, kernel, spec, ct, out_channels):
     n, c, h, wd = x.shape
     kh, kw = kernel
     oh, ow = spec.output_size(h, wd, kh, kw)
-    step, chunks = _chunks(n, (c * kh * kw + out_channels) * oh * ow * xp.dtype(ct).itemsize)
+    per_item = (c * kh * kw + out_channels) * oh * ow * xp.dtype(ct).itemsize
+    step, item_chunks = chunks(n, per_item, COL_BUDGET)
     buf = xp.empty(c * kh * kw * step * oh * ow, dtype=ct)
-    for sl in chunks:
+    for sl in item_chunks:
         b = sl.stop - sl.start
         col = buf[: c * kh * kw * b * oh * ow].reshape(c, kh, kw, b, oh, ow)
         _im2col(x[sl], kernel, spec, col.transpose(3, 0, 1, 2, 4, 5))
@@ -180,15 +183,3 @@ def _grouped_weight(w, groups, ct):
 def _is_pointwise(kh, kw, spec):
     """A 1x1 kernel with stride 1 and no padding: the columns are x itself."""
     return (kh, kw) == (1, 1) and spec.stride == (1, 1) and not any(spec.padding)
-
-
-def _compute_dtype(dtype):
-    """float16 is accumulated in float32; float32/float64 are computed as themselves."""
-    return xp.float32 if dtype == xp.float16 else dtype
-
-
-def _chunks(n, bytes_per_sample):
-    """(step, batch slices of step items) so a chunk's buffers stay under COL_BUDGET bytes
-    (at least one item per slice)."""
-    step = max(1, min(n, COL_BUDGET // max(1, bytes_per_sample)))
-    return step, [slice(lo, min(lo + step, n)) for lo in range(0, n, step)]

@@ -1,6 +1,7 @@
-"""The im2col conv2d kernels on arrays: forward, backward_data and backward_weight against torch
-(F.pad for the asymmetric padding, then F.conv2d and autograd.grad) over random configurations,
-and against central finite differences without torch."""
+"""The conv2d algorithms on arrays (every entry of conv2d.ALGORITHMS): forward, backward_data and
+backward_weight against torch (F.pad for the asymmetric padding, then F.conv2d and
+autograd.grad) over random configurations, and against central finite differences without
+torch."""
 import contextlib
 
 import numpy as np
@@ -8,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from npconv.kernels import _common, conv2d, conv2d_im2col
+from npconv.kernels import _common, conv2d, conv2d_direct, conv2d_im2col
 from npconv.kernels.spec import ConvSpec
 
 torch = pytest.importorskip("torch")
@@ -16,13 +17,17 @@ torch.set_num_threads(2)
 
 # the close/count_config fixtures are pure functions, safe to share across examples
 FIXTURES = dict(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+ALGORITHMS = pytest.mark.parametrize("algo", list(conv2d.ALGORITHMS.values()),
+                                     ids=list(conv2d.ALGORITHMS))
+# the module attribute that bounds each algorithm's batch chunks or tiles, in bytes
+BUDGETS = {conv2d_im2col: "COL_BUDGET", conv2d_direct: "TILE_BUDGET"}
 
 
 @st.composite
 def conv_cases(draw, depthwise=False, dtypes=("float32", "float64")):
     """A valid configuration: unequal per-axis kernel/stride/dilation, asymmetric padding, and
     sizes that often leave rows no window reaches ((H + pads - dk) % stride != 0)."""
-    groups = draw(st.integers(1, 4)) if depthwise else draw(st.sampled_from([1, 1, 2, 3]))
+    groups = draw(st.integers(1, 6)) if depthwise else draw(st.sampled_from([1, 1, 2, 3]))
     cg = 1 if depthwise else draw(st.integers(1, 3))
     kernel = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
     dilation = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
@@ -59,7 +64,7 @@ def torch_reference(x, w, gy, spec):
     return y.detach().numpy(), gx.numpy(), gw.numpy()
 
 
-def check_against_torch(case, close, algo=conv2d_im2col):
+def check_against_torch(case, close, algo):
     x, w, gy = make_arrays(case)
     spec, dtype = case["spec"], case["dtype"]
     ty, tgx, tgw = torch_reference(x, w, gy, spec)
@@ -73,15 +78,19 @@ def check_against_torch(case, close, algo=conv2d_im2col):
 
 
 @contextlib.contextmanager
-def col_budget(nbytes):
-    """Force small batch chunks (one item when nbytes is tiny) to test the chunk loops."""
-    old, conv2d_im2col.COL_BUDGET = conv2d_im2col.COL_BUDGET, nbytes
+def budget(algo, nbytes):
+    """Force small batch chunks or tiles (one item, one group when nbytes is tiny) to test the
+    chunk loops."""
+    name = BUDGETS[algo]
+    old = getattr(algo, name)
+    setattr(algo, name, nbytes)
     try:
         yield
     finally:
-        conv2d_im2col.COL_BUDGET = old
+        setattr(algo, name, old)
 
 
+@ALGORITHMS
 # rows past the last window (stride 3 over 7 + 1 padded rows), and the flat stride-1 col2im
 @example(case=dict(n=2, c=2, o=3, groups=1, kernel=(3, 2), hw=(7, 5), dtype="float64",
               spec=ConvSpec((3, 2), (1, 0, 2, 1), (1, 2), 1)))
@@ -89,32 +98,53 @@ def col_budget(nbytes):
               spec=ConvSpec((1, 1), (1, 1, 0, 2), (2, 1), 2)))
 @settings(max_examples=150, **FIXTURES)
 @given(case=conv_cases())
-def test_matches_torch(case, close, count_config):
+def test_matches_torch(algo, case, close, count_config):
     count_config("conv kernels")
-    check_against_torch(case, close)
+    check_against_torch(case, close, algo)
 
 
-@settings(max_examples=30, **FIXTURES)
+@ALGORITHMS
+@example(case=dict(n=2, c=3, o=3, groups=3, kernel=(3, 3), hw=(14, 14), dtype="float32",
+              spec=ConvSpec((1, 1), (1, 1, 1, 1), (1, 1), 3)))
+@settings(max_examples=300, **FIXTURES)
 @given(case=conv_cases(depthwise=True))
-def test_depthwise_matches_torch(case, close, count_config):
+def test_depthwise_matches_torch(algo, case, close, count_config):
+    """Depthwise convs (C/g = 1, O/g from 1 to 3), direct's domain."""
     count_config("conv kernels")
-    check_against_torch(case, close)
+    check_against_torch(case, close, algo)
 
 
+@ALGORITHMS
 @settings(max_examples=30, **FIXTURES)
-@given(case=conv_cases(), budget=st.integers(1, 4000), n=st.integers(3, 5))
-def test_chunked_batch_matches_torch(case, budget, n, close, count_config):
-    """Chunks of one item up to a few, with a shorter last chunk."""
+@given(case=conv_cases(), nbytes=st.integers(1, 4000), n=st.integers(3, 5))
+def test_chunked_batch_matches_torch(algo, case, nbytes, n, close, count_config):
+    """Chunks (or tiles) of one item up to a few, with a shorter last chunk."""
     count_config("conv kernels")
-    with col_budget(budget):
-        check_against_torch({**case, "n": n}, close)
+    with budget(algo, nbytes):
+        check_against_torch({**case, "n": n}, close, algo)
 
 
+@ALGORITHMS
 @settings(max_examples=15, **FIXTURES)
 @given(case=conv_cases(dtypes=("float16",)))
-def test_float16_computed_in_float32(case, close, count_config):
+def test_float16_computed_in_float32(algo, case, close, count_config):
     count_config("conv kernels")
-    check_against_torch(case, close)
+    check_against_torch(case, close, algo)
+
+
+@ALGORITHMS
+def test_integer_dtypes_are_exact(algo):
+    """Integer arrays compute in their own dtype: the float64 results, exactly."""
+    case = dict(n=2, c=4, o=4, groups=4, kernel=(3, 2), hw=(7, 6), dtype="float64",
+                spec=ConvSpec((2, 1), (1, 0, 2, 1), (1, 2), 4))
+    x, w, gy = (np.rint(4 * a) for a in make_arrays(case))
+    spec = case["spec"]
+    for name, args in (("forward", (x, w, spec)), ("backward_data", (gy, w, spec, x.shape)),
+                       ("backward_weight", (gy, x, spec, w.shape))):
+        as_int = [a.astype(np.int64) if isinstance(a, np.ndarray) else a for a in args]
+        ours = getattr(algo, name)(*as_int)
+        assert ours.dtype == np.int64, name
+        np.testing.assert_array_equal(ours, getattr(algo, name)(*args), err_msg=name)
 
 
 @pytest.mark.parametrize("spec", [ConvSpec(), ConvSpec(groups=2)])
@@ -122,22 +152,23 @@ def test_pointwise_is_a_plain_matmul(spec, close):
     """1x1, stride 1, no padding skips im2col; same numbers as torch."""
     case = dict(n=3, c=4, o=6, groups=spec.groups, kernel=(1, 1), hw=(5, 7), dtype="float64",
                 spec=spec)
-    check_against_torch(case, close)
+    check_against_torch(case, close, conv2d_im2col)
 
 
+@ALGORITHMS
 @settings(max_examples=15, deadline=None)
 @given(case=conv_cases(dtypes=("float64",)))
-def test_backward_matches_finite_differences(case, numeric_gradient):
+def test_backward_matches_finite_differences(algo, case, numeric_gradient):
     """L = sum(gy * conv(x, w)): dL/dx and dL/dw by finite differences, without torch."""
     case = {**case, "n": min(case["n"], 2)}
     x, w, gy = make_arrays(case, seed=1)
     spec = case["spec"]
 
     def loss():
-        return float(np.sum(gy * conv2d_im2col.forward(x, w, spec)))
+        return float(np.sum(gy * algo.forward(x, w, spec)))
 
-    gx = conv2d_im2col.backward_data(gy, w, spec, x.shape)
-    gw = conv2d_im2col.backward_weight(gy, x, spec, w.shape)
+    gx = algo.backward_data(gy, w, spec, x.shape)
+    gw = algo.backward_weight(gy, x, spec, w.shape)
     np.testing.assert_allclose(gx, numeric_gradient(loss, x), rtol=1e-7, atol=1e-7)
     np.testing.assert_allclose(gw, numeric_gradient(loss, w), rtol=1e-7, atol=1e-7)
 
@@ -153,5 +184,6 @@ def test_chunk_buffer_stays_under_budget():
 def test_registry():
     assert conv2d.algorithm() is conv2d_im2col
     assert conv2d.algorithm("im2col") is conv2d_im2col
+    assert conv2d.algorithm("direct") is conv2d_direct
     with pytest.raises(KeyError, match="unknown conv2d algorithm"):
         conv2d.algorithm("fft")

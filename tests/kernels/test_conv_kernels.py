@@ -1,7 +1,7 @@
 """The conv2d algorithms on arrays (every entry of conv2d.ALGORITHMS): forward, backward_data and
 backward_weight against torch (F.pad for the asymmetric padding, then F.conv2d and
 autograd.grad) over random configurations, and against central finite differences without
-torch."""
+torch; and which algorithm conv2d.choose picks."""
 import contextlib
 
 import numpy as np
@@ -9,8 +9,10 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from npconv.autograd.conv_ops import Conv2d
 from npconv.kernels import _common, conv2d, conv2d_direct, conv2d_im2col
 from npconv.kernels.spec import ConvSpec
+from npconv.tensor import Tensor
 
 torch = pytest.importorskip("torch")
 torch.set_num_threads(2)
@@ -187,3 +189,31 @@ def test_registry():
     assert conv2d.algorithm("direct") is conv2d_direct
     with pytest.raises(KeyError, match="unknown conv2d algorithm"):
         conv2d.algorithm("fft")
+
+
+@pytest.mark.parametrize("spec, x_shape, w_shape, expected", [
+    (ConvSpec(padding=(1, 1, 1, 1), groups=64), (64, 64, 14, 14), (64, 1, 3, 3), conv2d_direct),
+    (ConvSpec(stride=(2, 2), groups=32), (8, 32, 56, 56), (32, 1, 3, 3), conv2d_direct),
+    (ConvSpec(padding=(1, 1, 1, 1)), (64, 32, 14, 14), (64, 32, 3, 3), conv2d_im2col),
+    (ConvSpec(padding=(1, 1, 1, 1)), (64, 1, 28, 28), (32, 1, 3, 3), conv2d_im2col),
+    (ConvSpec(groups=4), (8, 32, 14, 14), (64, 8, 3, 3), conv2d_im2col),
+    (ConvSpec(groups=64), (8, 64, 14, 14), (128, 1, 3, 3), conv2d_im2col),
+], ids=["depthwise", "depthwise-stride-2", "regular", "one-input-channel", "grouped",
+        "depthwise-multiplier-2"])
+def test_choose(spec, x_shape, w_shape, expected):
+    """direct for depthwise only (C/g = O/g = 1, g > 1); im2col for the rest, including a
+    channel multiplier O/g > 1, where im2col measured faster."""
+    assert conv2d.choose(spec, x_shape, w_shape) is expected
+
+
+@pytest.mark.parametrize("algo, expected", [(None, conv2d_direct), ("im2col", conv2d_im2col)])
+def test_conv_op_uses_choose_unless_told(algo, expected):
+    """The autograd op picks the algorithm with choose; algo= forces one (same numbers)."""
+    x = Tensor(np.random.default_rng(0).standard_normal((2, 4, 5, 5)), requires_grad=True)
+    w = Tensor(np.ones((4, 1, 3, 3)), requires_grad=True)
+    spec = ConvSpec(padding=(1, 1, 1, 1), groups=4)
+    y = Conv2d.apply(x, w, None, spec=spec, algo=algo)
+    assert y.grad_fn.algo is expected
+    box = np.pad(x.data_array, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    expected_y = sum(box[:, :, i : i + 5, j : j + 5] for i in range(3) for j in range(3))
+    np.testing.assert_allclose(y.data_array, expected_y, rtol=1e-12)

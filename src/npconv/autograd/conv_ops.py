@@ -3,15 +3,17 @@ from __future__ import annotations
 
 from npconv.autograd.engine import Function
 from npconv.kernels import pad as pad_kernels
-from npconv.kernels.conv2d import algorithm
+from npconv.kernels.conv2d import algorithm, choose
 
 
 class Conv2d(Function):
     """y = conv(x, w) + b.  gx = backward_data(gy, w), gw = backward_weight(gy, x),
-    gb = sum of gy over N, H, W.  Only the gradients that are needed are computed."""
+    gb = sum of gy over N, H, W.  Only the gradients that are needed are computed.
+    algo names a registered algorithm; None lets kernels.conv2d.choose pick one for the shapes."""
 
-    def forward(self, x, w, b, spec, algo="im2col"):
-        self.x, self.w, self.spec, self.algo = x, w, spec, algorithm(algo)
+    def forward(self, x, w, b, spec, algo=None):
+        self.algo = choose(spec, x.shape, w.shape) if algo is None else algorithm(algo)
+        self.x, self.w, self.spec = x, w, spec
         y = self.algo.forward(x, w, spec)
         if b is not None:
             y += b.reshape(1, -1, 1, 1)

@@ -1,7 +1,8 @@
-"""Time the npconv im2col kernels against torch (2 threads) on the cases that matter.
+"""Time the npconv conv kernels against torch (2 threads) on the cases that matter.
 
-Run: python benchmarks/conv_forward.py [--repeat N]
-Prints best-of-N ms for forward, backward_data and backward_weight, the npconv/torch ratio, and
+Run: python benchmarks/conv_forward.py [--repeat N] [--algo NAME]
+Prints, per case, the algorithm npconv uses (kernels.conv2d.choose, or --algo to force one),
+best-of-N ms for forward, backward_data and backward_weight, the npconv/torch ratio, and
 npconv's peak temporary memory per op (tracemalloc peak minus the returned array's bytes).
 The machine should be otherwise idle: a second busy process makes the 2-thread BLAS stall.
 """
@@ -14,14 +15,16 @@ import tracemalloc
 import numpy as np
 import torch
 
-from npconv.kernels import conv2d_im2col as kernel
+from npconv.kernels import conv2d
 from npconv.kernels.spec import ConvSpec
 
-# (name, N, C, H, W, O) with a 3x3 kernel, padding 1, stride 1
+# (name, N, C, H, W, O, groups) with a 3x3 kernel, padding 1, stride 1
 CASES = [
-    ("imagenet 8x3x224->64", 8, 3, 224, 224, 64),
-    ("mnist 64x1x28->32", 64, 1, 28, 28, 32),
-    ("mnist 64x32x14->64", 64, 32, 14, 14, 64),
+    ("imagenet 8x3x224->64", 8, 3, 224, 224, 64, 1),
+    ("mnist 64x1x28->32", 64, 1, 28, 28, 32, 1),
+    ("mnist 64x32x14->64", 64, 32, 14, 14, 64, 1),
+    ("depthwise 64x64x14", 64, 64, 14, 14, 64, 64),
+    ("depthwise 32x32x56", 32, 32, 56, 56, 32, 32),
 ]
 
 
@@ -45,7 +48,7 @@ def peak_temp_mb(fn):
     return (peak - result.nbytes) / 2**20
 
 
-def npconv_ops(x, w, gy, spec):
+def npconv_ops(x, w, gy, spec, kernel):
     return {
         "forward": lambda: kernel.forward(x, w, spec),
         "backward_data": lambda: kernel.backward_data(gy, w, spec, x.shape),
@@ -53,23 +56,25 @@ def npconv_ops(x, w, gy, spec):
     }
 
 
-def torch_ops(x, w, gy):
+def torch_ops(x, w, gy, groups):
     tx, tw, tgy = (torch.from_numpy(a) for a in (x, w, gy))
+    args = dict(padding=1, groups=groups)
     return {
-        "forward": lambda: torch.nn.functional.conv2d(tx, tw, padding=1),
-        "backward_data": lambda: torch.nn.grad.conv2d_input(tx.shape, tw, tgy, padding=1),
-        "backward_weight": lambda: torch.nn.grad.conv2d_weight(tx, tw.shape, tgy, padding=1),
+        "forward": lambda: torch.nn.functional.conv2d(tx, tw, **args),
+        "backward_data": lambda: torch.nn.grad.conv2d_input(tx.shape, tw, tgy, **args),
+        "backward_weight": lambda: torch.nn.grad.conv2d_weight(tx, tw.shape, tgy, **args),
     }
 
 
-def run_case(name, n, c, h, w_, o, repeat):
+def run_case(name, n, c, h, w_, o, groups, repeat, algo):
     rng = np.random.default_rng(0)
     x = rng.standard_normal((n, c, h, w_), dtype=np.float32)
-    w = rng.standard_normal((o, c, 3, 3), dtype=np.float32)
+    w = rng.standard_normal((o, c // groups, 3, 3), dtype=np.float32)
     gy = rng.standard_normal((n, o, h, w_), dtype=np.float32)
-    spec = ConvSpec(padding=(1, 1, 1, 1))
-    ours, theirs = npconv_ops(x, w, gy, spec), torch_ops(x, w, gy)
-    print(f"{name}")
+    spec = ConvSpec(padding=(1, 1, 1, 1), groups=groups)
+    kernel = conv2d.choose(spec, x.shape, w.shape) if algo is None else conv2d.algorithm(algo)
+    ours, theirs = npconv_ops(x, w, gy, spec, kernel), torch_ops(x, w, gy, groups)
+    print(f"{name} (npconv: {kernel.__name__.rsplit('_', 1)[-1]})")
     for op in ours:
         a, b = best_ms(ours[op], repeat), best_ms(theirs[op], repeat)
         print(f"  {op:16s} npconv {a:8.2f} ms   torch {b:8.2f} ms   ratio {a / b:5.2f}"
@@ -79,10 +84,12 @@ def run_case(name, n, c, h, w_, o, repeat):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=10)
+    parser.add_argument("--algo", choices=sorted(conv2d.ALGORITHMS),
+                        help="force one algorithm (default: the one npconv chooses per case)")
     args = parser.parse_args()
     torch.set_num_threads(2)
     for case in CASES:
-        run_case(*case, args.repeat)
+        run_case(*case, args.repeat, args.algo)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Helpers shared by the conv2d algorithms."""
+"""Helpers shared by the array kernels (conv algorithms, pooling)."""
 from __future__ import annotations
 
 from npconv._backend import xp

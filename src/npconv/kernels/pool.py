@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from npconv._backend import xp
+from npconv.kernels._common import compute_dtype
 
 
 def output_size(size, kernel, stride, padding, dilation, ceil_mode):
@@ -96,7 +97,7 @@ def avg_pool2d(x, kernel_size, stride, padding, ceil_mode, count_include_pad, di
     """y = (sum of the window's cells, zero padding) / divisor, see _divisor."""
     (kh, kw), (sh, sw) = kernel_size, stride
     oh, ow = _avg_out_hw(x.shape, kernel_size, stride, padding, ceil_mode)
-    ct = _compute_dtype(x.dtype)
+    ct = compute_dtype(x.dtype)
     xpad = _pad_for_windows(x, (oh, ow), kernel_size, stride, padding, (1, 1), 0, ct)
     part = sum(_window_axis(xpad, -1, j, ow, sw) for j in range(kw))
     total = sum(_window_axis(part, -2, i, oh, sh) for i in range(kh))
@@ -112,7 +113,7 @@ def avg_pool2d_backward(gy, x_shape, kernel_size, stride, padding, ceil_mode, co
     (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, padding
     h, w = x_shape[-2:]
     oh, ow = gy.shape[-2:]
-    ct = _compute_dtype(gy.dtype)
+    ct = compute_dtype(gy.dtype)
     div = _divisor(x_shape, (oh, ow), kernel_size, stride, padding, count_include_pad,
                    divisor_override, ct)
     g = gy.astype(ct, copy=False) / div
@@ -200,8 +201,3 @@ def _axis_counts(size, out, kernel, stride, pad, count_include_pad):
     if count_include_pad:
         return end - start
     return xp.minimum(end, size) - xp.maximum(start, 0)
-
-
-def _compute_dtype(dtype):
-    """float16 sums are accumulated in float32."""
-    return xp.float32 if dtype == xp.float16 else dtype

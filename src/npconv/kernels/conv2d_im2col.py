@@ -45,7 +45,7 @@ def backward_data(gy, w, spec, x_shape):
     """gx = col2im(W^T @ gy): every window scatters its column back; rows past the last window
     (when (H + pads - dilated kernel) % stride != 0) and the padding get no gradient."""
     n, c, h, wd = x_shape
-    o, cg, kh, kw = gy.shape[1], *w.shape[1:]
+    o, (kh, kw) = gy.shape[1], w.shape[2:]
     g, ct = spec.groups, compute_dtype(gy.dtype)
     wt = _grouped_weight(w, g, ct).transpose(0, 2, 1)
     if _is_pointwise(kh, kw, spec):

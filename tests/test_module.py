@@ -7,6 +7,7 @@ import pytest
 
 import npconv
 import npconv.nn  # noqa: F401 - the builders reach layers as lib.nn
+from npconv.models import simple_cnn_class
 
 torch = pytest.importorskip("torch")
 torch.set_num_threads(2)
@@ -14,24 +15,7 @@ torch.set_num_threads(2)
 
 def simple_cnn(lib):
     """The MNIST CNN: conv(1->32) pool conv(32->64) pool fc(3136->128) dropout fc(128->10)."""
-    nn, F = lib.nn, lib.nn.functional
-
-    class SimpleCNN(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.conv1 = nn.Conv2d(1, 32, kernel_size=3, padding=1)
-            self.conv2 = nn.Conv2d(32, 64, kernel_size=3, padding=1)
-            self.fc1 = nn.Linear(64 * 7 * 7, 128)
-            self.fc2 = nn.Linear(128, 10)
-            self.pool = nn.MaxPool2d(2, 2)
-            self.dropout = nn.Dropout(0.25)
-
-        def forward(self, x):
-            x = self.pool(F.relu(self.conv1(x)))
-            x = self.pool(F.relu(self.conv2(x)))
-            x = F.relu(self.fc1(x.view(-1, 64 * 7 * 7)))
-            return self.fc2(self.dropout(x))
-    return SimpleCNN()
+    return simple_cnn_class(lib.nn, lib.nn.functional)()
 
 
 def nested_net(lib):

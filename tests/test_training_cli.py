@@ -13,7 +13,7 @@ import pytest
 import npconv
 import npconv.nn as nn
 import npconv.optim as optim
-from npconv.models import SimpleCNN
+from npconv.models import SimpleCNN, simple_cnn_class
 from npconv.training import evaluate, fit, train_epoch
 from npconv.utils.data import DataLoader, TensorDataset
 
@@ -44,22 +44,7 @@ def test_simplecnn_matches_torch():
     torch = pytest.importorskip("torch")
     tnn, TF = torch.nn, torch.nn.functional
 
-    class TorchSimpleCNN(tnn.Module):
-        def __init__(self):
-            super().__init__()
-            self.conv1 = tnn.Conv2d(1, 32, kernel_size=3, padding=1)
-            self.conv2 = tnn.Conv2d(32, 64, kernel_size=3, padding=1)
-            self.fc1 = tnn.Linear(64 * 7 * 7, 128)
-            self.fc2 = tnn.Linear(128, 10)
-            self.pool = tnn.MaxPool2d(2, 2)
-            self.dropout = tnn.Dropout(0.25)
-
-        def forward(self, x):
-            x = self.pool(TF.relu(self.conv1(x)))
-            x = self.pool(TF.relu(self.conv2(x)))
-            x = x.view(-1, 64 * 7 * 7)
-            x = TF.relu(self.fc1(x))
-            return self.fc2(self.dropout(x))
+    TorchSimpleCNN = simple_cnn_class(tnn, TF)
 
     npconv.manual_seed(1)
     ours = SimpleCNN().eval()

@@ -3,6 +3,7 @@ backward_weight against torch (F.pad for the asymmetric padding, then F.conv2d a
 autograd.grad) over random configurations, and against central finite differences without
 torch; and which algorithm conv2d.choose picks."""
 import contextlib
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -124,6 +125,64 @@ def test_chunked_batch_matches_torch(algo, case, nbytes, n, close, count_config)
     count_config("conv kernels")
     with budget(algo, nbytes):
         check_against_torch({**case, "n": n}, close, algo)
+
+
+@settings(max_examples=60, **FIXTURES)
+@given(case=conv_cases(), band=st.integers(1, 3), pad_rows=st.integers(0, 8))
+def test_im2col_row_bands_match_torch(case, band, pad_rows, close, count_config):
+    """A budget below one item's columns cuts each item into bands of 1..3 output rows (taller
+    images so that there are several), overlapping in the input wherever the dilated kernel is
+    taller than the stride."""
+    count_config("conv kernels")
+    h = case["hw"][0] + pad_rows
+    case = {**case, "hw": (h, case["hw"][1])}
+    x, _, _ = make_arrays(case)
+    oh, ow = case["spec"].output_size(*case["hw"], *case["kernel"])
+    k = x.shape[1] * int(np.prod(case["kernel"]))
+    nbytes = band * (k + case["o"]) * ow * x.itemsize
+    with budget(conv2d_im2col, nbytes):
+        tiled_band = conv2d_im2col._tiles(case["n"], oh, k, case["o"], ow, x.dtype)[1]
+        assert tiled_band <= band or oh * k * ow * x.itemsize <= nbytes
+        check_against_torch(case, close, conv2d_im2col)
+
+
+@pytest.mark.parametrize("n, rows, per_row, nbytes, split", [
+    (2, 10, 100, 350, None), (3, 10, 100, 5000, None), (1, 5, 100, 1, None),
+    (1, 1, 100, 1, None), (2, 7, 0, 1, None), (2, 10, 100, 500, 40), (2, 10, 100, 350, 40)])
+def test_tiles_cover_every_row_once(n, rows, per_row, nbytes, split):
+    """Whole items while one's split bytes fit (then one per chunk here if it is over budget),
+    else bands of nearly equal height within the budget."""
+    step, band, parts = _common.tiles(n, rows, per_row, nbytes, split)
+    covered = np.zeros((n, rows), int)
+    for items, rs in parts:
+        assert items.stop - items.start <= step and 1 <= rs.stop - rs.start <= band
+        covered[items, rs] += 1
+    assert (covered == 1).all()
+    if rows * (per_row if split is None else split) > nbytes:
+        assert step == 1 and band * per_row <= max(nbytes, per_row)
+        heights = {rs.stop - rs.start for _, rs in parts}
+        assert max(heights) - min(heights) <= 1
+    else:
+        assert band == rows
+
+
+def test_large_item_columns_stay_near_budget():
+    """1x16x256x256 -> 16, 3x3: one item's columns are 144 x 65536 floats (36 MB), so the rows
+    are banded; the peak of temporary allocations (beyond y) stays within a few budgets."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((1, 16, 256, 256), dtype=np.float32)
+    w = rng.standard_normal((16, 16, 3, 3), dtype=np.float32)
+    spec = ConvSpec(padding=(1, 1, 1, 1))
+    tracemalloc.start()
+    try:
+        start = tracemalloc.get_traced_memory()[0]
+        y = conv2d_im2col.forward(x, w, spec)
+        peak = tracemalloc.get_traced_memory()[1] - start - y.nbytes
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * conv2d_im2col.COL_BUDGET, peak
+    ty = torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(w), padding=1).numpy()
+    np.testing.assert_allclose(y, ty, rtol=1e-4, atol=1e-3)
 
 
 @ALGORITHMS

@@ -75,19 +75,6 @@ def test_model_matches_torch(build, shape, close):
         close(grads[name], ref_grads[name], "float32", f"grad of {name}")
 
 
-def test_simple_cnn_repr_is_torchs():
-    assert repr(simple_cnn(npconv)) == """SimpleCNN(
-  (conv1): Conv2d(1, 32, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))
-  (conv2): Conv2d(32, 64, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))
-  (fc1): Linear(in_features=3136, out_features=128, bias=True)
-  (fc2): Linear(in_features=128, out_features=10, bias=True)
-  (pool): MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)
-  (dropout): Dropout(p=0.25, inplace=False)
-)"""
-    assert sum(p.numel() for p in simple_cnn(npconv).parameters()) == \
-           sum(p.numel() for p in simple_cnn(torch).parameters()) == 421_642
-
-
 def test_train_and_eval_reach_every_submodule():
     model = nested_net(npconv)
     assert all(m.training for m in model.modules())

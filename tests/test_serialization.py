@@ -1,10 +1,14 @@
 """npconv.save / npconv.load: round trips, atomic writes, clear errors, and never any pickle."""
 import collections
+import errno
 import io
 import json
 import os
 import pickle
+import socket
 import stat
+import subprocess
+import sys
 import zipfile
 
 import numpy as np
@@ -216,3 +220,151 @@ def test_object_arrays_and_unsupported_types_are_refused(tmp_path):
     with pytest.raises(TypeError, match="cannot store _Evil objects"):
         save([_Evil()], tmp_path / "b.npc")
     assert os.listdir(tmp_path) == []
+
+
+# --- saving writes the file, as open(path, 'wb') would, only atomically ---------------------
+
+@pytest.mark.parametrize("mode", [0o600, 0o664])  # 0o664: bits the umask (022) would drop stay
+def test_save_keeps_the_mode_of_an_existing_file(tmp_path, mode):
+    path = tmp_path / "model.npc"
+    save({"w": npconv.ones(2)}, path)
+    os.chmod(path, mode)
+    save({"w": npconv.zeros(2)}, path)
+    assert stat.S_IMODE(os.stat(path).st_mode) == mode
+    _assert_same_tensor(load(path)["w"], npconv.zeros(2))
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
+                    reason="only root can give a file to another user")
+def test_save_as_root_keeps_the_owner_of_an_existing_file(tmp_path):
+    path = tmp_path / "model.npc"
+    save({"w": npconv.ones(2)}, path)
+    os.chown(path, 65534, 65534)
+    save({"w": npconv.zeros(2)}, path)
+    assert (os.stat(path).st_uid, os.stat(path).st_gid) == (65534, 65534)
+
+
+def test_read_only_file_is_refused_and_left_untouched(tmp_path):
+    path = tmp_path / "model.npc"
+    save({"w": npconv.ones(2)}, path)
+    os.chmod(path, 0o444)
+    before = path.read_bytes()
+    with pytest.raises(PermissionError) as info:
+        save({"w": npconv.zeros(2)}, path)
+    assert str(info.value).startswith(f"[Errno 13] Permission denied: {str(path)!r}; it is "
+                                      "read-only (mode 0o444)")
+    assert path.read_bytes() == before and stat.S_IMODE(os.stat(path).st_mode) == 0o444
+    assert os.listdir(tmp_path) == ["model.npc"]
+
+
+def test_read_only_directory_is_refused(tmp_path):
+    directory = tmp_path / "frozen"
+    directory.mkdir()
+    os.chmod(directory, 0o555)
+    try:
+        with pytest.raises(PermissionError) as info:
+            save({"w": npconv.ones(2)}, directory / "model.npc")
+        assert os.listdir(directory) == []
+    finally:
+        os.chmod(directory, 0o755)
+    assert str(info.value).startswith(f"[Errno 13] Permission denied: "
+                                      f"{str(directory / 'model.npc')!r}; its directory "
+                                      f"{directory} is read-only")
+
+
+def test_save_writes_through_a_symlink(tmp_path):
+    (tmp_path / "store").mkdir()
+    target = tmp_path / "store" / "model.npc"
+    save({"w": npconv.ones(2)}, target)
+    link = tmp_path / "latest.npc"
+    link.symlink_to(target)
+    save({"w": npconv.zeros(2)}, link)
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    _assert_same_tensor(load(target)["w"], npconv.zeros(2))
+    assert sorted(os.listdir(tmp_path)) == ["latest.npc", "store"]
+    assert os.listdir(tmp_path / "store") == ["model.npc"]  # the temporary went next to target
+
+    dangling = tmp_path / "next.npc"
+    dangling.symlink_to(tmp_path / "store" / "new.npc")
+    save({"w": npconv.ones(2)}, dangling)  # creates the target, as open(dangling, 'wb') does
+    assert dangling.is_symlink()
+    _assert_same_tensor(load(tmp_path / "store" / "new.npc")["w"], npconv.ones(2))
+
+
+def test_a_device_is_written_not_replaced(tmp_path):
+    device = tmp_path / "null"  # a device like os.devnull, where replacing it harms nothing
+    try:
+        os.mknod(device, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    except (AttributeError, PermissionError):
+        pytest.skip("needs mknod (root on POSIX)")
+    save({"w": npconv.ones(3)}, device)
+    assert stat.S_ISCHR(os.stat(device).st_mode)
+    assert os.listdir(tmp_path) == ["null"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_a_pipe_is_written_not_replaced(tmp_path):
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    reader = os.open(pipe, os.O_RDONLY | os.O_NONBLOCK)  # so that opening it to write succeeds
+    try:
+        save({"w": npconv.ones(3)}, pipe)  # small enough for the pipe's buffer
+        data = os.read(reader, 1 << 16)
+    finally:
+        os.close(reader)
+    assert stat.S_ISFIFO(os.stat(pipe).st_mode)
+    _assert_same_tensor(load(io.BytesIO(data))["w"], npconv.ones(3))
+
+
+@pytest.mark.parametrize("relative", [False, True])
+def test_missing_parent_directory_is_named_as_torch_names_it(tmp_path, monkeypatch, relative):
+    torch = pytest.importorskip("torch")
+    monkeypatch.chdir(tmp_path)
+    path = os.path.join("missing" if relative else str(tmp_path / "missing"), "model.npc")
+    with pytest.raises(RuntimeError) as want:
+        torch.save({"w": torch.ones(2)}, path)
+    with pytest.raises(RuntimeError) as got:
+        save({"w": npconv.ones(2)}, path)
+    assert str(got.value).startswith(str(want.value))
+    assert "create it first" in str(got.value) and ".npconv-tmp" not in str(got.value)
+    assert os.listdir(tmp_path) == []
+
+
+def test_saving_to_a_directory_fails_as_open_does(tmp_path):
+    with pytest.raises(IsADirectoryError) as want:
+        open(tmp_path, "wb")
+    with pytest.raises(IsADirectoryError) as got:
+        save({"w": npconv.ones(2)}, tmp_path)
+    assert str(got.value) == str(want.value)
+    assert os.listdir(tmp_path) == []
+
+
+def test_an_os_error_while_writing_names_the_users_path(tmp_path, monkeypatch):
+    path = tmp_path / "model.npc"
+    save({"w": npconv.ones(2)}, path)
+    before = path.read_bytes()
+
+    def failing_fsync(fd):
+        raise OSError(errno.EIO, os.strerror(errno.EIO))
+    monkeypatch.setattr(os, "fsync", failing_fsync)
+    with pytest.raises(OSError) as info:
+        save({"w": npconv.zeros(2)}, path)
+    assert str(info.value).startswith(f"[Errno {errno.EIO}] {os.strerror(errno.EIO)}: "
+                                      f"{str(path)!r}; ")
+    assert path.read_bytes() == before and os.listdir(tmp_path) == ["model.npc"]
+
+
+def test_temporaries_left_by_killed_saves_are_removed(tmp_path):
+    path = tmp_path / "model.npc"
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # its pid names no process now
+    host = socket.gethostname()
+    stale = tmp_path / f".model.npc.{host}.{dead.pid}.0badf00d.npconv-tmp"
+    live = tmp_path / f".model.npc.{host}.{os.getpid()}.0badf00d.npconv-tmp"  # a save under way
+    other_host = tmp_path / f".model.npc.elsewhere.{dead.pid}.0badf00d.npconv-tmp"
+    other_file = tmp_path / f".other.npc.{host}.{dead.pid}.0badf00d.npconv-tmp"
+    for temporary in (stale, live, other_host, other_file):
+        temporary.write_bytes(b"torn")
+    save({"w": npconv.ones(2)}, path)
+    assert sorted(os.listdir(tmp_path)) == sorted(p.name for p in (path, live, other_host,
+                                                                   other_file))

@@ -1,17 +1,18 @@
 """save/load for state dicts in a format that never needs pickle.
 
 A file is a zip archive: ``npconv.json`` describes the object tree, and every tensor or array is
-a ``.npy`` member read back with ``allow_pickle=False``. Loading therefore cannot run code, unlike
-torch.load of an untrusted file. Saving to a path is atomic: the archive is written to a
-temporary file next to the target, flushed to disk and then renamed over it, so a crash leaves
-either the old file or the new one, never a torn one. Otherwise saving behaves as writing the
-file would: it writes through symlinks, keeps an existing file's mode and owner, and refuses a
-read-only file or directory.
+an uncompressed ``.npy`` member read back with ``allow_pickle=False``. Loading therefore cannot
+run code, unlike torch.load of an untrusted file, and a crafted file is refused from its headers
+before it can cost more memory than its own size. Saving to a path is atomic: the archive is
+written to a temporary file next to the target, flushed to disk and then renamed over it, so a
+crash leaves either the old file or the new one, never a torn one. Otherwise saving behaves as
+writing the file would: it writes through symlinks, keeps an existing file's mode and owner, and
+refuses a read-only file or directory.
 
-Supported values: Tensors, numpy arrays and scalars, None, bool, int, float, str, and lists,
-tuples, dicts and OrderedDicts of them (dict keys may be any of the scalar types). Tensors come
-back as plain tensors (no requires_grad), with their dtype and shape; an object that appears
-twice (tied weights) comes back as one object.
+Supported values: Tensors, numpy arrays and scalars (not of dtype object), None, bool, int,
+float, str, and lists, tuples, dicts and OrderedDicts of them (dict keys may be any of the scalar
+types). Tensors come back as plain tensors (no requires_grad), with their dtype and shape; an
+object that appears twice (tied weights) comes back as one object.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import collections
 import contextlib
 import errno
 import json
+import math
 import os
 import socket
 import stat
@@ -28,6 +30,7 @@ import zipfile
 import numpy as np
 
 import npconv
+from npconv.dtypes import _ALL, _BY_NP
 
 __all__ = ["load", "save"]
 
@@ -37,6 +40,9 @@ _MANIFEST = "npconv.json"
 _TEMPORARY_SUFFIX = ".npconv-tmp"
 _SCALARS = (type(None), bool, int, float, str)
 _CONTAINERS = {list: "list", tuple: "tuple", dict: "dict", collections.OrderedDict: "odict"}
+_TENSOR_DTYPES = ", ".join(d.name for d in _ALL) + " (in native byte order)"
+_HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0,
+                   (2, 0): np.lib.format.read_array_header_2_0}
 
 
 def save(obj, f) -> None:
@@ -49,13 +55,20 @@ def save(obj, f) -> None:
 
 
 def load(f):
-    """Read what ``save`` wrote from a path or a readable, seekable binary file object."""
+    """Read what ``save`` wrote from a path or a readable, seekable binary file object.
+
+    Every member is checked against what the file itself can hold before it is read, so a crafted
+    file costs no more memory than its own size: compressed members (zip bombs) are refused, and
+    an array's declared shape must match its member's stored size.
+    """
     name = os.fspath(f) if isinstance(f, (str, os.PathLike)) else getattr(f, "name", repr(f))
     try:
+        size = os.path.getsize(name) if isinstance(f, (str, os.PathLike)) else f.seek(0, 2)
         with zipfile.ZipFile(f) as archive:
-            manifest = _read_manifest(archive, name)
-            return _Decoder(archive).decode(manifest["root"])
-    except (zipfile.BadZipFile, EOFError, KeyError, ValueError) as e:
+            reader = _Reader(archive, size)
+            manifest = _read_manifest(reader, name)
+            return _Decoder(reader).decode(manifest["root"])
+    except (zipfile.BadZipFile, EOFError, KeyError, ValueError, RecursionError) as e:
         raise RuntimeError(f"{name} is not a readable npconv checkpoint: it is truncated or "
                            f"corrupt ({type(e).__name__}: {e}). Save it again with "
                            "npconv.save.") from e
@@ -262,11 +275,67 @@ class _Encoder:
         return self.members[id(obj)]
 
 
+class _Reader:
+    """Opens an archive's members after checking, from the zip directory alone, that reading one
+    costs no more memory than the file's own size."""
+
+    def __init__(self, archive: zipfile.ZipFile, size: int) -> None:
+        self.archive = archive
+        self.size = size
+
+    def member(self, name: str) -> zipfile.ZipInfo:
+        """The member's directory entry, checked before any of it is read: npconv.save stores
+        members uncompressed, so a compressed one, which could expand without bound (a zip bomb),
+        or an encrypted one is refused, and a stored one must lie within the file."""
+        info = self.archive.getinfo(name)
+        if info.compress_type != zipfile.ZIP_STORED or info.flag_bits & 0x1:
+            raise ValueError(f"member {name!r} is compressed or encrypted (method "
+                             f"{info.compress_type}, flags {info.flag_bits:#x}); npconv.save "
+                             "stores members uncompressed, and npconv.load refuses others before "
+                             "expanding them")
+        if info.file_size != info.compress_size or \
+                info.header_offset + info.compress_size > self.size:
+            raise ValueError(f"member {name!r} declares {info.file_size} bytes, more than the "
+                             f"{self.size}-byte file holds")
+        return info
+
+    def read(self, name: str) -> bytes:
+        return self.archive.read(self.member(name))
+
+    def array(self, name: str, kind: str) -> np.ndarray:
+        """The .npy member ``name`` of a node of ``kind``, after its header is checked: a dtype
+        npconv.save writes for that kind, and a shape whose size (prod(shape) * itemsize) is the
+        member's stored size, so no crafted header can make numpy allocate more than the file
+        holds."""
+        info = self.member(name)
+        with self.archive.open(info) as stream:
+            version = np.lib.format.read_magic(stream)
+            if version not in _HEADER_READERS:
+                raise ValueError(f"member {name!r} is a .npy file of version {version}; "
+                                 "npconv.save writes versions 1.0 and 2.0")
+            shape, _fortran_order, dtype = _HEADER_READERS[version](stream)
+            header = stream.tell()
+        if dtype.hasobject:
+            raise ValueError(f"member {name!r} holds an array of dtype {dtype}: Python objects, "
+                             "which only pickle could read, and npconv never unpickles")
+        if kind == "tensor" and dtype not in _BY_NP:
+            raise ValueError(f"member {name!r} holds a tensor of dtype {dtype}; npconv tensors "
+                             f"have the dtypes {_TENSOR_DTYPES}")
+        if kind == "scalar" and shape != ():
+            raise ValueError(f"member {name!r} holds a scalar, yet its shape is {shape}")
+        declared = math.prod(shape) * dtype.itemsize
+        if header + declared != info.file_size:
+            raise ValueError(f"member {name!r} declares a {dtype} array of shape {shape} "
+                             f"({declared} bytes), but holds {info.file_size - header} bytes")
+        with self.archive.open(info) as stream:
+            return np.lib.format.read_array(stream, allow_pickle=False)
+
+
 class _Decoder:
     """Rebuilds the object tree from JSON nodes, reading each .npy member once."""
 
-    def __init__(self, archive: zipfile.ZipFile) -> None:
-        self.archive = archive
+    def __init__(self, reader: _Reader) -> None:
+        self.reader = reader
         self.loaded: dict[str, object] = {}
 
     def decode(self, node):
@@ -275,35 +344,44 @@ class _Decoder:
         if isinstance(node, list) or len(node) != 1:
             raise ValueError(f"unexpected node {str(node)[:80]}")
         (kind, value), = node.items()
+        if kind in ("list", "tuple", "dict", "odict") and not isinstance(value, list):
+            raise ValueError(f"a {kind!r} node holds a list, not {str(value)[:80]}")
         if kind == "list":
             return [self.decode(item) for item in value]
         if kind == "tuple":
             return tuple(self.decode(item) for item in value)
         if kind in ("dict", "odict"):
-            pairs = ((self.decode(k), self.decode(v)) for k, v in value)
-            return dict(pairs) if kind == "dict" else collections.OrderedDict(pairs)
+            if not all(isinstance(pair, list) and len(pair) == 2 for pair in value):
+                raise ValueError(f"a {kind!r} node holds [key, value] pairs, not "
+                                 f"{str(value)[:80]}")
+            pairs = [(self.decode(k), self.decode(v)) for k, v in value]
+            try:
+                return dict(pairs) if kind == "dict" else collections.OrderedDict(pairs)
+            except TypeError as e:  # a key that is a list or a dict
+                raise ValueError(f"a {kind!r} node has an unusable key ({e})") from e
         if kind in ("tensor", "ndarray", "scalar"):
+            if not isinstance(value, str):
+                raise ValueError(f"a {kind!r} node names a member, not {str(value)[:80]}")
             if value not in self.loaded:
                 self.loaded[value] = self._read_array(kind, value)
             return self.loaded[value]
         raise ValueError(f"unknown node kind {kind!r}")
 
     def _read_array(self, kind: str, member: str):
-        with self.archive.open(member) as stream:
-            array = np.lib.format.read_array(stream, allow_pickle=False)
+        array = self.reader.array(member, kind)
         if kind == "tensor":
             return npconv.from_numpy(array)
         return array if kind == "ndarray" else array[()]
 
 
-def _read_manifest(archive: zipfile.ZipFile, name: str) -> dict:
-    members = archive.namelist()
+def _read_manifest(reader: _Reader, name: str) -> dict:
+    members = reader.archive.namelist()
     if _MANIFEST not in members:
         hint = (" It looks like a torch.save file; npconv never unpickles, so load it with torch "
                 "and save the tensors' .numpy() arrays with npconv.save."
                 if any(m.endswith("data.pkl") for m in members) else "")
         raise RuntimeError(f"{name} is not an npconv checkpoint: it has no {_MANIFEST}.{hint}")
-    manifest = json.loads(archive.read(_MANIFEST))
+    manifest = json.loads(reader.read(_MANIFEST))
     found = (manifest.get("format"), manifest.get("version")) if isinstance(manifest, dict) \
         else (None, None)
     if found != (_FORMAT, _VERSION):

@@ -6,6 +6,8 @@ from npconv.autograd.engine import Function, unbroadcast
 
 
 class Reshape(Function):
+    is_view = True
+
     def forward(self, a, shape):
         self.shape = a.shape
         return a.reshape(shape)
@@ -15,6 +17,8 @@ class Reshape(Function):
 
 
 class Permute(Function):
+    is_view = True
+
     def forward(self, a, dims):
         self.inverse = tuple(xp.argsort(dims))
         return a.transpose(dims)
@@ -24,6 +28,8 @@ class Permute(Function):
 
 
 class Expand(Function):
+    is_view = True
+
     def forward(self, a, shape):
         self.shape = a.shape
         return xp.broadcast_to(a, shape)
@@ -34,6 +40,8 @@ class Expand(Function):
 
 class Index(Function):
     """a[key]; the gradient scatters back with add.at so repeated indices accumulate."""
+
+    is_view = True  # basic indexing
 
     def forward(self, a, key):
         self.shape, self.key = a.shape, key

@@ -187,12 +187,37 @@ def zero_dim(m):
     y.backward()
 
 
+def index_tensor_changed(m):
+    a = m.T.ones(3, requires_grad=True)
+    i = m.T.tensor([0, 1])
+    y = (a[i] * 2).sum()
+    i[0] = 2
+    y.backward()
+
+
+def mask_changed(m):
+    a = m.T.ones(3, requires_grad=True)
+    mask = m.T.tensor([True, False, True])
+    y = (a[mask] * 2).sum()
+    mask[1] = True
+    y.backward()
+
+
+def where_condition_changed(m):
+    a = m.T.ones(3, requires_grad=True)
+    c = m.T.tensor([True, False, True])
+    y = m.T.where(c, a, m.T.zeros(3)).sum()
+    c.zero_()
+    y.backward()
+
+
 RAISES = [mul_operand_mul_, mul_operand_setitem, mul_operand_iadd, conv_input_add_,
           conv_weight_changed_by_init, sgd_step_between_retained_backwards,
           adam_step_between_retained_backwards, retained_backward_after_add_,
           exp_output_under_no_grad, exp_output_through_detach, softmax_output_through_detach,
           saved_non_leaf, base_written_while_its_slice_is_saved, relu_inplace_on_saved_tensor,
-          dropout_inplace_on_saved_tensor, parameter_data_changed, double_matrix, zero_dim]
+          dropout_inplace_on_saved_tensor, parameter_data_changed, double_matrix, zero_dim,
+          index_tensor_changed, mask_changed, where_condition_changed]
 
 
 @pytest.mark.parametrize("program", RAISES, ids=lambda p: p.__name__)

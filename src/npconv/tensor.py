@@ -495,7 +495,9 @@ class Tensor:
         return self.expand(other.shape)
 
     def __getitem__(self, key):
-        return S.Index.apply(self, key=_index_key(key))
+        parts = key if isinstance(key, tuple) else (key,)
+        index_tensors = [k for k in parts if isinstance(k, Tensor)]  # saved, so version-checked
+        return S.Index.apply(self, *index_tensors, key=_index_key(key))
 
     def __setitem__(self, key, value):
         self._check_inplace()

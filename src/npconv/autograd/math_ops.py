@@ -163,6 +163,8 @@ class Clamp(Function):
 
 
 class Where(Function):
+    saves = (0,)
+
     def forward(self, cond, a, b):
         self.cond, self.shapes = cond, (a.shape, b.shape)
         return xp.where(cond, a, b)

@@ -39,18 +39,20 @@ class Expand(Function):
 
 
 class Index(Function):
-    """a[key]; the gradient scatters back with add.at so repeated indices accumulate."""
+    """a[key]; the gradient scatters back with add.at so repeated indices accumulate. The
+    index arrays in key also come as inputs after a, only so that they count as saved."""
 
     is_view = True  # basic indexing
+    saves = property(lambda self: tuple(range(1, len(self.needs_input_grad))))
 
-    def forward(self, a, key):
-        self.shape, self.key = a.shape, key
+    def forward(self, a, *index_arrays, key):
+        self.shape, self.key, self.n_index = a.shape, key, len(index_arrays)
         return a[key]
 
     def backward(self, g):
         grad = xp.zeros(self.shape, dtype=g.dtype)
         xp.add.at(grad, self.key, g)
-        return grad
+        return (grad,) + (None,) * self.n_index
 
 
 class Cat(Function):

@@ -445,7 +445,8 @@ def test_ops_built_differently_from_torch_check_what_they_read(name, grads, targ
     (ours, our_result), (theirs, _) = _both(_op_program(name, grads, target))
     assert (ours, theirs) == DIFFERENT[name, grads, target]
     if ours == "ok":
-        unchanged, expected = _outcome(_op_program(name, grads, None), LIBS[1])
+        outcome, expected = _outcome(_op_program(name, grads, None), LIBS[1])
+        assert outcome == "ok"
         for g, t in zip(our_result, expected, strict=True):
             np.testing.assert_allclose(g, t, rtol=1e-5, atol=1e-6)
 

@@ -45,7 +45,7 @@ def where(condition, input, other):
     from npconv.autograd.math_ops import Where
     a = input if isinstance(input, Tensor) else tensor(input)
     b = other if isinstance(other, Tensor) else tensor(other, dtype=a.dtype)
-    return Where.apply(condition.data_array, a, b)
+    return Where.apply(condition, a, b)
 
 
 def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False) -> "bool":

@@ -106,3 +106,72 @@ def test_pad_takes_what_torch_takes_as_ints(pad):
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
     ours = F.pad(npconv.tensor(X), (npconv.tensor(1), npconv.tensor([2])))
     np.testing.assert_array_equal(ours.numpy(), TF.pad(torch.tensor(X), (1, 2)).numpy())
+
+
+def _ints(m, *shape, dtype="int64"):
+    return m.ones(*shape, dtype=getattr(m, dtype))
+
+
+TARGET3 = [0, 1, 2]
+DTYPE_REFUSALS = {  # name -> f(lib, F) that torch refuses for the input's dtype
+    "cross_entropy long logits": lambda m, f: f.cross_entropy(_ints(m, 3, 4), m.tensor(TARGET3)),
+    "cross_entropy bool logits": lambda m, f: f.cross_entropy(_ints(m, 3, 4, dtype="bool"),
+                                                              m.tensor(TARGET3)),
+    "cross_entropy spatial int32 logits": lambda m, f: f.cross_entropy(
+        _ints(m, 2, 3, 2, dtype="int32"), m.zeros(2, 2, dtype=m.int64)),
+    "cross_entropy long logits, prob target": lambda m, f: f.cross_entropy(_ints(m, 3, 4),
+                                                                           m.ones(3, 4)),
+    "log_softmax long": lambda m, f: f.log_softmax(_ints(m, 2, 3), 1),
+    "log_softmax long, not last dim": lambda m, f: f.log_softmax(_ints(m, 2, 3), 0),
+    "softmax uint8": lambda m, f: f.softmax(_ints(m, 2, 3, dtype="uint8"), -1),
+    "nll_loss long input": lambda m, f: f.nll_loss(_ints(m, 3, 4), m.tensor(TARGET3)),
+    "nll_loss spatial bool input": lambda m, f: f.nll_loss(_ints(m, 2, 3, 2, 2, dtype="bool"),
+                                                           m.zeros(2, 2, 2, dtype=m.int64)),
+    "nll_loss long input, float weight": lambda m, f: f.nll_loss(
+        _ints(m, 3, 4), m.tensor(TARGET3), weight=m.ones(4)),
+    "mse_loss long": lambda m, f: f.mse_loss(_ints(m, 3), _ints(m, 3)),
+    "mse_loss bool": lambda m, f: f.mse_loss(_ints(m, 3, dtype="bool"), _ints(m, 3, dtype="bool")),
+    "mse_loss int32 and long": lambda m, f: f.mse_loss(_ints(m, 3, dtype="int32"), _ints(m, 3)),
+    "mse_loss uint8 and int8": lambda m, f: f.mse_loss(_ints(m, 3, dtype="uint8"),
+                                                       _ints(m, 3, dtype="int8")),
+    "relu bool": lambda m, f: f.relu(_ints(m, 3, dtype="bool")),
+    "ReLU bool": lambda m, f: m.nn.ReLU()(_ints(m, 3, dtype="bool")),
+    "leaky_relu long": lambda m, f: f.leaky_relu(_ints(m, 3)),
+    "leaky_relu bool": lambda m, f: f.leaky_relu(_ints(m, 3, dtype="bool")),
+    "dropout long": lambda m, f: f.dropout(_ints(m, 3), 0.5),
+    "Dropout bool": lambda m, f: m.nn.Dropout(0.2)(_ints(m, 3, dtype="bool")),
+    "max_pool2d bool": lambda m, f: f.max_pool2d(_ints(m, 1, 1, 4, 4, dtype="bool"), 2),
+    "MaxPool2d bool, empty batch": lambda m, f: m.nn.MaxPool2d(2)(_ints(m, 0, 1, 4, 4,
+                                                                        dtype="bool")),
+    "avg_pool2d bool": lambda m, f: f.avg_pool2d(_ints(m, 1, 4, 4, dtype="bool"), 2),
+    "avg_pool2d uint8": lambda m, f: f.avg_pool2d(_ints(m, 1, 1, 4, 4, dtype="uint8"), 2),
+    "avg_pool2d int32": lambda m, f: f.avg_pool2d(_ints(m, 1, 1, 4, 4, dtype="int32"), 2),
+}
+
+
+@pytest.mark.parametrize("name", list(DTYPE_REFUSALS))
+def test_integer_and_bool_inputs_are_refused_like_torch(name):
+    """These used to compute something (cross_entropy of int64 logits gave a float64 loss,
+    max_pool2d of bool gave bool) or fail inside numpy with a TypeError."""
+    error = assert_raises_like_torch(lambda: DTYPE_REFUSALS[name](npconv, F),
+                                     lambda: DTYPE_REFUSALS[name](torch, TF))
+    assert "convert" in str(error)
+
+
+DTYPE_ACCEPTED = {  # name -> f(lib, F) that torch computes although an input is not floating
+    "dropout long, p=1": lambda m, f: f.dropout(_ints(m, 3), 1.0),
+    "dropout long, eval": lambda m, f: f.dropout(_ints(m, 3), 0.5, training=False),
+    "relu int32": lambda m, f: f.relu(_ints(m, 3, dtype="int32") * -1),
+    "max_pool2d uint8": lambda m, f: f.max_pool2d(_ints(m, 1, 1, 4, 4, dtype="uint8"), 2),
+    "avg_pool2d long": lambda m, f: f.avg_pool2d(_ints(m, 1, 1, 4, 4) * 3, 2),
+    "mse_loss float and bool": lambda m, f: f.mse_loss(m.zeros(3), _ints(m, 3, dtype="bool")),
+    "log_softmax long with dtype": lambda m, f: f.log_softmax(_ints(m, 2, 3), 1,
+                                                              dtype=m.float32),
+}
+
+
+@pytest.mark.parametrize("name", list(DTYPE_ACCEPTED))
+def test_non_float_inputs_torch_accepts_still_work(name):
+    ours, theirs = DTYPE_ACCEPTED[name](npconv, F), DTYPE_ACCEPTED[name](torch, TF)
+    assert str(ours.dtype).split(".")[1] == str(theirs.dtype).split(".")[1]
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)

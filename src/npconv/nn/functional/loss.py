@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import warnings
 
+from npconv import dtypes
 from npconv._backend import xp
 from npconv.autograd.nn_ops import NLLLoss
 from npconv.nn.functional.activation import log_softmax
@@ -41,9 +42,14 @@ def _check_nll(input: Tensor, target: Tensor, weight, ignore_index: int) -> None
             raise RuntimeError(f"weight tensor should be defined either for all {classes} classes "
                                f"or no classes but got weight tensor of shape: "
                                f"{list(weight.shape)}")
-        if weight.dtype != input.dtype:
-            raise RuntimeError(f"expected scalar type {input.dtype.legacy_name} but "
-                               f"found {weight.dtype.legacy_name}")
+    if not input.dtype.is_floating_point:
+        kernel = "nll_loss_out_frame" if input.dim() <= 2 else "nll_loss2d_forward_out_frame"
+        raise dtypes.not_implemented_for(kernel, input.dtype,
+                                         "input holds log-probabilities, which are floating "
+                                         "point: convert it with .float()")
+    if weight is not None and weight.dtype != input.dtype:
+        raise RuntimeError(f"expected scalar type {input.dtype.legacy_name} but "
+                           f"found {weight.dtype.legacy_name}")
     t = target.data_array
     bad = (t != ignore_index) & ((t < 0) | (t >= classes))
     if bad.any():
@@ -99,6 +105,11 @@ def cross_entropy(input: Tensor, target: Tensor, weight=None, ignore_index: int 
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """(input - target)^2, averaged or summed unless reduction='none'."""
     _check_reduction(reduction)
+    result = dtypes.as_dtype(xp.result_type(input.dtype.np, target.dtype.np))
+    if not result.is_floating_point:
+        raise dtypes.not_implemented_for("mse_cpu", result,
+                                         "the squared error is computed in floating point: "
+                                         "convert input or target with .float()")
     if target.shape != input.shape:
         warnings.warn(f"Using a target size ({target.shape}) that is different to the input size "
                       f"({input.shape}). This will likely lead to incorrect results due to "

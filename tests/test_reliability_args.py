@@ -175,3 +175,44 @@ def test_non_float_inputs_torch_accepts_still_work(name):
     ours, theirs = DTYPE_ACCEPTED[name](npconv, F), DTYPE_ACCEPTED[name](torch, TF)
     assert str(ours.dtype).split(".")[1] == str(theirs.dtype).split(".")[1]
     np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+
+
+LOGITS = np.random.default_rng(1).standard_normal((4, 3)).astype(np.float32)
+INDEX_TARGET = np.array([0, 2, 1, 1])
+PROB_TARGET = np.random.default_rng(2).dirichlet(np.ones(3), 4).astype(np.float32)
+
+
+@pytest.mark.parametrize("eps", [-0.1, -np.inf, np.nan, 0.0, 0.3, 1.0])
+@pytest.mark.parametrize("probs", [False, True], ids=["index target", "prob target"])
+def test_label_smoothing_outside_0_1_is_treated_like_torch(eps, probs):
+    """torch smooths only for eps > 0 (eps <= 0 or NaN is plain cross entropy); npconv used to
+    smooth index targets by a negative eps (and gave NaN for NaN)."""
+    target = PROB_TARGET if probs else INDEX_TARGET
+    ours = F.cross_entropy(npconv.tensor(LOGITS), npconv.tensor(target), label_smoothing=eps)
+    theirs = TF.cross_entropy(torch.tensor(LOGITS), torch.tensor(target), label_smoothing=eps)
+    np.testing.assert_allclose(ours.item(), theirs.item(), rtol=1e-6)
+
+
+CE_ORDER = {  # name -> f(lib, F): several things wrong at once; torch names the first it checks
+    "smoothing printed as C++ does": lambda m, f: f.cross_entropy(
+        m.tensor(LOGITS), m.tensor(INDEX_TARGET), label_smoothing=1234567.0),
+    "smoothing inf, prob target": lambda m, f: f.cross_entropy(
+        m.tensor(LOGITS), m.tensor(PROB_TARGET), label_smoothing=float("inf")),
+    "reduction before smoothing": lambda m, f: f.cross_entropy(
+        m.tensor(LOGITS), m.tensor(INDEX_TARGET), reduction="avg", label_smoothing=2.0),
+    "reduction before logits dtype": lambda m, f: f.cross_entropy(
+        m.tensor(INDEX_TARGET[:3]).reshape(1, 3), m.tensor([0]), reduction="avg"),
+    "smoothing before logits dtype": lambda m, f: f.cross_entropy(
+        m.tensor(INDEX_TARGET[:3]).reshape(1, 3), m.tensor([0]), label_smoothing=1.5),
+    "prob target dtype before smoothing": lambda m, f: f.cross_entropy(
+        m.tensor(LOGITS), m.tensor(LOGITS).long(), label_smoothing=1.5),
+    "ignore_index before smoothing": lambda m, f: f.cross_entropy(
+        m.tensor(LOGITS), m.tensor(PROB_TARGET), ignore_index=1, label_smoothing=1.5),
+    "logits dtype before smoothing, prob target": lambda m, f: f.cross_entropy(
+        m.tensor(LOGITS).long(), m.tensor(PROB_TARGET), label_smoothing=1.5),
+}
+
+
+@pytest.mark.parametrize("name", list(CE_ORDER))
+def test_cross_entropy_checks_in_torchs_order(name):
+    assert_raises_like_torch(lambda: CE_ORDER[name](npconv, F), lambda: CE_ORDER[name](torch, TF))

@@ -81,25 +81,32 @@ def cross_entropy(input: Tensor, target: Tensor, weight=None, ignore_index: int 
                   reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
     """nll_loss(log_softmax(input, class dim)) for class-index targets; for class-probability
     targets (same shape as input) -sum_c w[c] * p[c] * log_softmax(input)[c], where label
-    smoothing eps replaces p by (1 - eps) p + eps / C (and index targets likewise)."""
-    if label_smoothing > 1.0:
-        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
-    class_dim = 0 if input.dim() == 1 else 1
-    logp = log_softmax(input, class_dim)
-    if input.shape != target.shape:
-        return _nll(logp, target, weight, ignore_index, reduction, label_smoothing)
+    smoothing eps replaces p by (1 - eps) p + eps / C (and index targets likewise). As in torch,
+    eps <= 0 (or NaN) means no smoothing, eps > 1 is an error; checks run in torch's order."""
     _check_reduction(reduction)
+    eps = label_smoothing if label_smoothing > 0 else 0.0
+    class_dim = 0 if input.dim() == 1 else 1
+    if input.shape != target.shape:
+        _check_smoothing(eps)
+        return _nll(log_softmax(input, class_dim), target, weight, ignore_index, reduction, eps)
     if not target.dtype.is_floating_point:
         raise RuntimeError("Expected floating point type for target with class probabilities, "
                            f"got {target.dtype.legacy_name}")
     if ignore_index >= 0:
         raise RuntimeError("ignore_index is not supported for floating point target")
+    logp = log_softmax(input, class_dim)
+    _check_smoothing(eps)
     classes = input.shape[class_dim]
-    if label_smoothing > 0:
-        target = target * (1 - label_smoothing) + label_smoothing / classes
+    if eps > 0:
+        target = target * (1 - eps) + eps / classes
     if weight is not None:
         logp = logp * weight.reshape([classes] + [1] * (input.dim() - 2))
     return _reduce(-(logp * target).sum(class_dim), reduction)
+
+
+def _check_smoothing(eps) -> None:
+    if eps > 1.0:  # :g prints a double as torch's C++ stream does (2.0 -> 2)
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {eps:g}")
 
 
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:

@@ -216,3 +216,22 @@ CE_ORDER = {  # name -> f(lib, F): several things wrong at once; torch names the
 @pytest.mark.parametrize("name", list(CE_ORDER))
 def test_cross_entropy_checks_in_torchs_order(name):
     assert_raises_like_torch(lambda: CE_ORDER[name](npconv, F), lambda: CE_ORDER[name](torch, TF))
+
+
+@pytest.mark.parametrize("seed", [2**64, 2**70, -2**63 - 1])
+def test_out_of_range_seed_raises_like_torch(seed):
+    """torch raises ValueError (its docstring says RuntimeError, which npconv used to raise)."""
+    error = assert_raises_like_torch(lambda: npconv.manual_seed(seed),
+                                     lambda: torch.manual_seed(seed))
+    assert str(seed) in str(error) and "0xffff_ffff_ffff_ffff" in str(error)
+    assert_raises_like_torch(lambda: npconv.Generator().manual_seed(seed),
+                             lambda: torch.Generator().manual_seed(seed))
+
+
+@pytest.mark.parametrize("seed", [2**64 - 1, -2**63, -1, 0])
+def test_seeds_at_the_ends_of_torchs_range_are_taken(seed):
+    try:
+        assert npconv.manual_seed(seed).initial_seed() == torch.Generator().manual_seed(
+            seed).initial_seed()
+    finally:
+        npconv.manual_seed(0)

@@ -291,7 +291,7 @@ def test_failure_while_saving_leaves_the_previous_set_intact(error, previous_run
     old ones, leaving a folder mixing this run with the previous one."""
     def fail(*args, **kwargs):
         raise error
-    monkeypatch.setattr("npconv.plots.save_curves", fail)
+    monkeypatch.setattr("npconv.plots.save_filters", fail)
     argv = ["train", "--data", mnist_root, *QUICK, "--out", str(previous_run)]
     if isinstance(error, KeyboardInterrupt):
         assert cli.main(argv) == 130

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 
@@ -13,6 +14,7 @@ import pytest
 import npconv
 import npconv.nn as nn
 import npconv.optim as optim
+from npconv import cli
 from npconv.models import SimpleCNN, simple_cnn_class
 from npconv.training import evaluate, fit, train_epoch
 from npconv.utils.data import DataLoader, TensorDataset
@@ -191,3 +193,138 @@ def test_cli_demo_and_help(tmp_path):
     assert proc.returncode == 2 and "train" in proc.stdout and "demo" in proc.stdout
     proc = _npconv_cli("train", "--epochs", "0", cwd=tmp_path)
     assert proc.returncode == 2 and "positive" in proc.stderr
+
+
+# ---- npconv train never loses or mixes a run ------------------------------------------------
+
+OLD_SET = {name: f"old {name}".encode()
+           for name in ("simplecnn.npconv", "history.json", "filters.png", "curves.png")}
+QUICK = ["--limit", "64", "--batch-size", "32", "--test-batch-size", "64", "--epochs", "1",
+         "--no-progress"]
+
+
+@pytest.fixture(scope="module")
+def mnist_root(tmp_path_factory):
+    return str(tmp_path_factory.mktemp("mnist"))
+
+
+@pytest.fixture
+def previous_run(tmp_path):
+    """runs/mnist holding an older run's complete set; returns its path."""
+    out = tmp_path / "runs" / "mnist"
+    out.mkdir(parents=True)
+    for name, data in OLD_SET.items():
+        (out / name).write_bytes(data)
+    return out
+
+
+def _folder_holds_only_the_old_set(out):
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == OLD_SET
+    assert [p.name for p in out.parent.iterdir()] == [out.name]  # no staging folder left
+
+
+def _no_training(*args, **kwargs):
+    raise AssertionError("trained before refusing the arguments")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--out", "afile"], "argument --out: afile exists and is not a directory"),
+    (["--out", "afile/run"], "argument --out: cannot create afile/run: "),
+    (["--out", "."], "argument --out: . is the current directory or contains it"),
+    (["--out", "full"], "argument --out: full holds files npconv train did not write "
+                        "(notes.txt)"),
+    (["--lr", "inf"], "argument --lr: must be a positive finite number, got inf"),
+    (["--lr", "nan"], "argument --lr: must be a positive finite number, got nan"),
+    (["--seed", str(2**70)], f"argument --seed: Overflow when unpacking long long (seed "
+                             f"{2**70} is outside"),
+    (["--seed", str(-2**63 - 1)], "argument --seed: Overflow when unpacking long long"),
+    (["--seed", "1.5"], "argument --seed: must be an integer, got 1.5"),
+])
+def test_train_refuses_bad_arguments_before_training(argv, message, tmp_path, monkeypatch,
+                                                     capsys, mnist_root):
+    """--out a file used to fail with a traceback after all the training; --lr inf trained an
+    all-NaN model and exited 0; a seed out of range ended in a RuntimeError traceback."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("npconv.training.fit", _no_training)
+    (tmp_path / "afile").write_text("")
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "notes.txt").write_text("mine")
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["train", "--data", mnist_root, *QUICK, *argv])
+    assert exit_.value.code == 2  # argparse's usage-error code
+    err = capsys.readouterr().err
+    assert "usage: npconv train" in err and f"npconv train: error: {message}" in err, err
+    assert (tmp_path / "full" / "notes.txt").read_text() == "mine"
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc")
+def test_train_fails_at_once_when_out_cannot_be_created(monkeypatch, capsys, mnist_root):
+    """The output folder is made before training: the kernel refuses folders in /proc even to
+    root, which os.access does not predict."""
+    monkeypatch.setattr("npconv.training.fit", _no_training)
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["train", "--data", mnist_root, *QUICK, "--out", "/proc/npconv-run"])
+    assert exit_.value.code == 2
+    assert "npconv train: error: argument --out: cannot write into /proc/npconv-run: " in \
+        capsys.readouterr().err
+
+
+def test_train_replaces_the_previous_set_as_a_whole(previous_run, monkeypatch, capsys,
+                                                    mnist_root):
+    """Without matplotlib the new set has no pictures: the old pictures must not stay behind
+    beside the new checkpoint."""
+    for mod in ("matplotlib", "matplotlib.figure", "matplotlib.backends.backend_agg"):
+        monkeypatch.setitem(sys.modules, mod, None)
+    assert cli.main(["train", "--data", mnist_root, *QUICK, "--out", str(previous_run)]) == 0
+    assert sorted(p.name for p in previous_run.iterdir()) == ["history.json", "simplecnn.npconv"]
+    assert [p.name for p in previous_run.parent.iterdir()] == ["mnist"]
+    assert json.loads((previous_run / "history.json").read_text())["train_images"] == 64
+    assert set(npconv.load(previous_run / "simplecnn.npconv")) == set(SimpleCNN().state_dict())
+    assert f"{previous_run / 'simplecnn.npconv'}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("error", [OSError(28, "No space left on device"), KeyboardInterrupt()],
+                         ids=["disk full", "Ctrl-C"])
+def test_failure_while_saving_leaves_the_previous_set_intact(error, previous_run, monkeypatch,
+                                                             mnist_root):
+    """The checkpoint and history are written before the pictures; they used to overwrite the
+    old ones, leaving a folder mixing this run with the previous one."""
+    def fail(*args, **kwargs):
+        raise error
+    monkeypatch.setattr("npconv.plots.save_filters", fail)
+    argv = ["train", "--data", mnist_root, *QUICK, "--out", str(previous_run)]
+    if isinstance(error, KeyboardInterrupt):
+        assert cli.main(argv) == 130
+    else:
+        with pytest.raises(OSError, match="No space left"):
+            cli.main(argv)
+    _folder_holds_only_the_old_set(previous_run)
+
+
+def test_ctrl_c_during_training_exits_130_and_leaves_out_alone(previous_run, tmp_path,
+                                                               mnist_root):
+    """A real SIGINT, sent once the run has printed that training starts: with 50 epochs
+    ahead it always lands in training."""
+    proc = subprocess.Popen([sys.executable, "-m", "npconv", "train", "--data", mnist_root,
+                             "--limit", "2000", "--epochs", "50", "--no-progress",
+                             "--out", str(previous_run)],
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=dict(os.environ, MPLBACKEND="Agg"))
+    try:
+        assert proc.stdout.readline().startswith("Training SimpleCNN")
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert err.strip() == "interrupted" and "Traceback" not in err
+    _folder_holds_only_the_old_set(previous_run)
+
+
+def test_ctrl_c_is_held_off_while_the_set_is_moved_into_place():
+    reached = []
+    with pytest.raises(KeyboardInterrupt):
+        with cli._sigint_deferred():
+            os.kill(os.getpid(), signal.SIGINT)
+            reached.append("end of block")
+    assert reached == ["end of block"]

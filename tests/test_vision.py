@@ -1,4 +1,5 @@
 """npconv.vision: IDX parsing, the shipped MNIST, download without network, transforms, reprs."""
+import errno
 import gzip
 import hashlib
 import os
@@ -360,3 +361,54 @@ def test_batched_transforms_equal_stacked_per_image_results(train):
     np.testing.assert_array_equal(transforms.ToTensor().batched(color).numpy(),
                                   np.stack([transforms.ToTensor()(c).numpy() for c in color]))
     assert transforms.batch_transform(transforms.Compose([transforms.ToTensor(), abs])) is None
+
+
+def _as_for_a_user_without_write_permission(monkeypatch, folder):
+    """Make writing into folder fail as the kernel makes it fail for a user without write
+    permission. Tests may run as root, whom the kernel lets write into a mode-0555 folder, so
+    for root the refusal is played by open() and os.makedirs (npconv's only ways of creating
+    files and folders there); for anyone else the chmod alone does it."""
+    folder.chmod(0o555)
+    if getattr(os, "geteuid", lambda: -1)() != 0:
+        return
+
+    def refuse(path, *args):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), os.fspath(path))
+
+    real_open, real_makedirs = open, os.makedirs
+
+    def guarded_open(path, mode="r", *args, **kwargs):
+        if os.path.dirname(os.path.abspath(path)) == str(folder) and set(mode) & set("wax+"):
+            refuse(path)
+        return real_open(path, mode, *args, **kwargs)
+
+    def guarded_makedirs(path, *args, **kwargs):
+        if os.path.dirname(os.path.abspath(path)) == str(folder) and not os.path.isdir(path):
+            refuse(path)
+        return real_makedirs(path, *args, **kwargs)
+
+    monkeypatch.setattr(datasets, "open", guarded_open, raising=False)
+    monkeypatch.setattr(os, "makedirs", guarded_makedirs)
+
+
+@pytest.mark.parametrize("read_only", ["raw", "MNIST"])
+def test_download_into_a_read_only_folder_says_it_is_not_writable(read_only, tmp_path,
+                                                                  monkeypatch, no_network):
+    """It used to say "Could not download ... Without network, copy the files", after trying
+    every mirror; the network was never the problem."""
+    raw = tmp_path / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    if read_only == "MNIST":
+        raw.rmdir()
+    folder = tmp_path / read_only if read_only == "MNIST" else raw
+    _as_for_a_user_without_write_permission(monkeypatch, folder)
+    try:
+        with pytest.raises(PermissionError) as info:
+            datasets.MNIST(tmp_path, train=False, download=True)
+    finally:
+        folder.chmod(0o755)
+    message = str(info.value)
+    assert message.startswith("[Errno 13] Permission denied: ")
+    assert f"the folder {folder} is not writable" in message and f"files into {raw}" in message
+    assert f"chmod u+w {folder}" in message and "--data DIR" in message
+    assert "network" not in message

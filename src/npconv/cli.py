@@ -7,17 +7,30 @@
 ``train`` trains the seed tutorial's SimpleCNN on MNIST (the copy shipped inside the package;
 ``--data`` is where it is unpacked) with Adam, prints the tutorial's per-epoch lines, and writes
 ``simplecnn.npconv`` (the state dict), ``filters.png``, ``curves.png`` and ``history.json``
-into ``--out``.
+into ``--out``. The set is written into a fresh sibling folder and then moved into place as a
+whole, so ``--out`` always holds one run's complete set: the new one, or (after an error or
+Ctrl-C) the one it held before.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import math
+import os
+import shutil
+import signal
 import sys
+import threading
 import time
+import uuid
 from pathlib import Path
 
 __all__ = ["main"]
+
+CHECKPOINT, HISTORY, FILTERS, CURVES = ("simplecnn.npconv", "history.json", "filters.png",
+                                        "curves.png")
+OUTPUT_FILES = (CHECKPOINT, HISTORY, FILTERS, CURVES)
 
 
 def _positive_int(text):
@@ -29,9 +42,49 @@ def _positive_int(text):
 
 def _positive_float(text):
     value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    if not 0 < value < math.inf:
+        raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text}")
     return value
+
+
+def _seed(text):
+    from npconv.random import checked_seed
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer, got {text}") from None
+    try:
+        return checked_seed(value)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _out_dir(text):
+    """--out, checked before any training: a folder that is missing, empty or holds only a
+    previous run's files (a run replaces it as a whole), in a folder we may create files in."""
+    out = Path(text)
+    target = Path(os.path.realpath(out))
+    if out.exists() and not out.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} exists and is not a directory: give a folder "
+                                         "path (it is created if missing)")
+    if Path.cwd().is_relative_to(target):
+        raise argparse.ArgumentTypeError(f"{text} is the current directory or contains it, and "
+                                         "a run replaces --out as a whole: name a subfolder, "
+                                         "e.g. --out runs/mnist")
+    if out.is_dir():
+        foreign = sorted(p.name for p in target.iterdir() if p.name not in OUTPUT_FILES)
+        if foreign:
+            raise argparse.ArgumentTypeError(
+                f"{text} holds files npconv train did not write ({', '.join(foreign[:3])}"
+                f"{', ...' if len(foreign) > 3 else ''}), and a run replaces --out as a whole: "
+                "pick a new or empty folder")
+    ancestor = target.parent
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir() or not os.access(ancestor, os.W_OK | os.X_OK):
+        raise argparse.ArgumentTypeError(f"cannot create {text}: {ancestor} is not a folder "
+                                         "this process may write into; pick another --out")
+    return out
 
 
 def build_parser():
@@ -52,13 +105,14 @@ def build_parser():
                        help="evaluation batch size (default: 1000)")
     train.add_argument("--lr", type=_positive_float, default=1e-3,
                        help="Adam learning rate (default: 0.001)")
-    train.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    train.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
     train.add_argument("--limit", type=_positive_int, default=None, metavar="N",
                        help="use only the first N training and first N test images")
-    train.add_argument("--out", default="runs/mnist",
-                       help="output directory (default: runs/mnist)")
+    train.add_argument("--out", type=_out_dir, default="runs/mnist",
+                       help="output directory, replaced as a whole by each run "
+                            "(default: runs/mnist)")
     train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    train.set_defaults(func=cmd_train)
+    train.set_defaults(func=cmd_train, error=train.error)
 
     demo = sub.add_parser("demo", help="a short Conv2d demo: shapes and parameter counts")
     demo.set_defaults(func=cmd_demo)
@@ -73,6 +127,81 @@ def _first(dataset, n):
     return Subset(dataset, range(n))
 
 
+@contextlib.contextmanager
+def _sigint_deferred():
+    """Hold a Ctrl-C until the block has run, then raise it: for steps that must not be cut in
+    half. Only the main thread can handle signals; elsewhere the block just runs."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
+
+
+class OutputSet:
+    """A fresh, empty sibling folder of ``out`` (made at once, so an ``out`` we cannot write
+    fails before any work) to write a run's files into, used as ``with OutputSet(out) as
+    folder``. When the block ends normally the folder replaces ``out`` as a whole (old set
+    renamed aside, new one renamed in, old one removed, Ctrl-C held off meanwhile); on an error
+    or Ctrl-C it is removed and ``out`` is left as it was."""
+
+    def __init__(self, out):
+        self.target = Path(os.path.realpath(out))
+        self.target.parent.mkdir(parents=True, exist_ok=True)
+        self.folder = self._sibling("partial")
+        self.folder.mkdir()
+
+    def _sibling(self, kind: str) -> Path:
+        return self.target.with_name(f".{self.target.name}.{uuid.uuid4().hex}.{kind}")
+
+    def __enter__(self) -> Path:
+        return self.folder
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        with _sigint_deferred():
+            if exc_type is not None:
+                shutil.rmtree(self.folder, ignore_errors=True)
+            elif not self.target.exists():
+                os.rename(self.folder, self.target)
+            else:
+                self._replace()
+
+    def _replace(self) -> None:
+        old = self._sibling("old")
+        os.rename(self.target, old)
+        try:
+            os.rename(self.folder, self.target)
+        except OSError:  # put the previous set back rather than leave no set at all
+            os.rename(old, self.target)
+            shutil.rmtree(self.folder, ignore_errors=True)
+            raise
+        shutil.rmtree(old)
+
+
+def _save_run(folder: Path, model, record) -> list:
+    """Write the checkpoint, history and (with matplotlib) pictures into folder; returns
+    ``[(description, file name), ...]``."""
+    import npconv
+    npconv.save(model.state_dict(), folder / CHECKPOINT)
+    (folder / HISTORY).write_text(json.dumps(record, indent=2) + "\n")
+    saved = [("model state dict", CHECKPOINT), ("history", HISTORY)]
+    try:
+        from npconv.plots import save_curves, save_filters
+        save_filters(model.conv1.weight, folder / FILTERS)
+        saved.append(("conv1 filters", FILTERS))
+        save_curves(record, folder / CURVES)
+        saved.append(("loss/accuracy curves", CURVES))
+    except ImportError as exc:
+        print(f"note: plots skipped: {exc}", file=sys.stderr)
+    return saved
+
+
 def cmd_train(args) -> int:
     import npconv
     import npconv.nn as nn
@@ -82,57 +211,48 @@ def cmd_train(args) -> int:
     from npconv.utils.data import DataLoader
     from npconv.vision import datasets, transforms
 
-    npconv.manual_seed(args.seed)
-    transform = transforms.Compose([
-        transforms.ToTensor(),
-        transforms.Normalize((0.1307,), (0.3081,)),
-    ])
-    train_dataset = datasets.MNIST(args.data, train=True, download=True, transform=transform)
-    test_dataset = datasets.MNIST(args.data, train=False, download=True, transform=transform)
-    train_dataset = _first(train_dataset, args.limit)
-    test_dataset = _first(test_dataset, args.limit)
-    train_loader = DataLoader(train_dataset, batch_size=args.batch_size, shuffle=True)
-    test_loader = DataLoader(test_dataset, batch_size=args.test_batch_size, shuffle=False)
-
-    model = SimpleCNN()
-    optimizer = optim.Adam(model.parameters(), lr=args.lr)
-    criterion = nn.CrossEntropyLoss()
-    n_params = sum(p.numel() for p in model.parameters())
-    print(f"Training SimpleCNN ({n_params:,} parameters) on MNIST: {len(train_dataset)} train / "
-          f"{len(test_dataset)} test images, {args.epochs} epoch(s), batch {args.batch_size}, "
-          f"Adam lr {args.lr:g}, seed {args.seed}\n", flush=True)
-
-    start = time.perf_counter()
-    history = fit(model, train_loader, test_loader, optimizer, criterion, args.epochs,
-                  progress=not args.no_progress,
-                  log=lambda line: print(line, flush=True))
-    total = time.perf_counter() - start
-    print(f"Training complete in {total:.1f}s: test accuracy {history['test_acc'][-1]:.2f}%")
-
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    saved = []
-    checkpoint = out / "simplecnn.npconv"
-    npconv.save(model.state_dict(), checkpoint)
-    saved.append(("model state dict", checkpoint))
-    record = dict(history, total_time=total,
-                  config={k: getattr(args, k) for k in ("epochs", "batch_size",
-                                                        "test_batch_size", "lr", "seed",
-                                                        "limit")},
-                  train_images=len(train_dataset), test_images=len(test_dataset))
-    history_path = out / "history.json"
-    history_path.write_text(json.dumps(record, indent=2) + "\n")
-    saved.append(("history", history_path))
+    out = args.out
     try:
-        from npconv.plots import save_curves, save_filters
-        saved.append(("conv1 filters", save_filters(model.conv1.weight, out / "filters.png")))
-        saved.append(("loss/accuracy curves", save_curves(history, out / "curves.png")))
-    except ImportError as exc:
-        print(f"note: plots skipped: {exc}", file=sys.stderr)
+        output = OutputSet(out)
+    except OSError as e:
+        args.error(f"argument --out: cannot write into {out}: {e}")
+    with output as folder:
+        npconv.manual_seed(args.seed)
+        transform = transforms.Compose([
+            transforms.ToTensor(),
+            transforms.Normalize((0.1307,), (0.3081,)),
+        ])
+        train_dataset = datasets.MNIST(args.data, train=True, download=True, transform=transform)
+        test_dataset = datasets.MNIST(args.data, train=False, download=True, transform=transform)
+        train_dataset = _first(train_dataset, args.limit)
+        test_dataset = _first(test_dataset, args.limit)
+        train_loader = DataLoader(train_dataset, batch_size=args.batch_size, shuffle=True)
+        test_loader = DataLoader(test_dataset, batch_size=args.test_batch_size, shuffle=False)
+
+        model = SimpleCNN()
+        optimizer = optim.Adam(model.parameters(), lr=args.lr)
+        criterion = nn.CrossEntropyLoss()
+        n_params = sum(p.numel() for p in model.parameters())
+        print(f"Training SimpleCNN ({n_params:,} parameters) on MNIST: {len(train_dataset)} "
+              f"train / {len(test_dataset)} test images, {args.epochs} epoch(s), batch "
+              f"{args.batch_size}, Adam lr {args.lr:g}, seed {args.seed}\n", flush=True)
+
+        start = time.perf_counter()
+        history = fit(model, train_loader, test_loader, optimizer, criterion, args.epochs,
+                      progress=not args.no_progress,
+                      log=lambda line: print(line, flush=True))
+        total = time.perf_counter() - start
+        print(f"Training complete in {total:.1f}s: test accuracy {history['test_acc'][-1]:.2f}%")
+        record = dict(history, total_time=total,
+                      config={k: getattr(args, k) for k in ("epochs", "batch_size",
+                                                            "test_batch_size", "lr", "seed",
+                                                            "limit")},
+                      train_images=len(train_dataset), test_images=len(test_dataset))
+        saved = _save_run(folder, model, record)
     print(f"\nSaved to {out}/:")
-    for what, path in saved:
-        print(f"  {what:22} {path}")
-    print(f"Reload with: model.load_state_dict(npconv.load({str(checkpoint)!r}))")
+    for what, name in saved:
+        print(f"  {what:22} {out / name}")
+    print(f"Reload with: model.load_state_dict(npconv.load({str(out / CHECKPOINT)!r}))")
     return 0
 
 

@@ -49,6 +49,12 @@ def as_dtype(value) -> dtype:
                         f"{', '.join(repr(d) for d in _ALL)}") from None
 
 
+def not_implemented_for(kernel: str, d: dtype, hint: str) -> NotImplementedError:
+    """torch's error for an op with no kernel for this dtype (``"mse_cpu" not implemented for
+    'Long'``), followed by ``hint``: what to convert the input to."""
+    return NotImplementedError(f"\"{kernel}\" not implemented for '{d.legacy_name}' ({hint})")
+
+
 _default_dtype = float32
 
 

@@ -15,6 +15,16 @@ _DEFAULT_SEED = 67280421310721
 _SEED_MIN, _SEED_LIMIT = -(2**63), 2**64
 
 
+def checked_seed(seed) -> int:
+    """``int(seed)`` if torch takes it as a seed (-2**63 <= seed < 2**64), else torch's error."""
+    seed = int(seed)
+    if not _SEED_MIN <= seed < _SEED_LIMIT:
+        raise ValueError(f"Overflow when unpacking long long (seed {seed} is outside the range "
+                         "a seed must be in, [-0x8000_0000_0000_0000, 0xffff_ffff_ffff_ffff]: "
+                         "pick one inside, e.g. seed % 2**64)")
+    return seed
+
+
 class Generator:
     """A seedable source of randomness; ``numpy_rng`` is the numpy.random.Generator to draw from."""
 
@@ -23,10 +33,7 @@ class Generator:
 
     def manual_seed(self, seed: int) -> "Generator":
         """Restart the stream from ``seed``; returns self, so ``Generator().manual_seed(0)``."""
-        seed = int(seed)
-        if not _SEED_MIN <= seed < _SEED_LIMIT:
-            raise RuntimeError(f"seed must be in [-2**63, 2**64), got {seed}")
-        self._seed = seed % _SEED_LIMIT  # torch maps negative seeds to their uint64 value
+        self._seed = checked_seed(seed) % _SEED_LIMIT  # torch maps negative seeds to uint64
         self.numpy_rng = np.random.default_rng(self._seed)
         return self
 

@@ -15,7 +15,9 @@ def is_grad_enabled() -> bool:
 
 
 class set_grad_enabled(contextlib.ContextDecorator):
-    """Context manager/decorator that turns graph recording on or off."""
+    """Turn graph recording on or off, as torch does: at construction (so it also works as a plain
+    call), again on entering a ``with`` block (which may be later, inside another mode), and back
+    at exit to the mode seen at construction. As a decorator, each call gets a fresh instance."""
 
     def __init__(self, mode: bool):
         self.mode = mode
@@ -23,10 +25,17 @@ class set_grad_enabled(contextlib.ContextDecorator):
         _state.enabled = mode
 
     def __enter__(self):
-        return self
+        _state.enabled = self.mode
 
     def __exit__(self, *exc):
         _state.enabled = self.prev
+
+    def __call__(self, func):
+        _state.enabled = self.prev  # decorating only wraps: undo the constructor's switch
+        return super().__call__(func)
+
+    def _recreate_cm(self):  # contextlib.ContextDecorator's per-call hook
+        return type(self)(self.mode)
 
 
 class no_grad(contextlib.ContextDecorator):

@@ -7,6 +7,8 @@ fall back to the public mirrors. Every file is checked against its known SHA-256
 """
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import http.client
 import os
@@ -109,7 +111,8 @@ class MNIST(Dataset):
         """Put all four MNIST files in raw_folder, unless they are there already."""
         missing = [name for name in _RESOURCES if self._find(name) is None]
         if missing:
-            os.makedirs(self.raw_folder, exist_ok=True)
+            with _writing_into(self.raw_folder):
+                os.makedirs(self.raw_folder, exist_ok=True)
         for name in missing:
             _fetch(name + ".gz", _RESOURCES[name][0], self.raw_folder, self.mirrors)
 
@@ -191,6 +194,8 @@ def _fetch(filename: str, sha256: str, folder: str, mirrors) -> None:
         try:
             _download(url, os.path.join(folder, filename), sha256)
             return
+        except PermissionError:  # the folder is the problem, which no other mirror solves
+            raise
         except (OSError, http.client.HTTPException, RuntimeError) as e:  # URLError: OSError
             errors.append(f"{url}: {e}")
     raise RuntimeError(
@@ -199,15 +204,37 @@ def _fetch(filename: str, sha256: str, folder: str, mirrors) -> None:
         "reinstall npconv, whose package ships them.")
 
 
+@contextlib.contextmanager
+def _writing_into(folder: str):
+    """Report a folder we may not write into as such: a PermissionError naming it and the fix
+    (torchvision lets the bare one through; npconv used to blame the network)."""
+    try:
+        yield
+    except OSError as e:
+        if e.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+            raise
+        blocked = folder  # the folder itself, or the nearest existing one it is to be made in
+        while not os.path.isdir(blocked):
+            blocked = os.path.dirname(blocked)
+        raise PermissionError(
+            f"{e}: the folder {blocked} is not writable, so download=True cannot put the MNIST "
+            f"files into {folder}. Make it writable (e.g. chmod u+w {blocked}), use a root you "
+            "can write to (MNIST(root=...); npconv train --data DIR), or copy the four files "
+            f"into {folder} yourself.") from e
+
+
 def _download(url: str, dest: str, sha256: str) -> None:
     """Stream ``url`` into ``dest`` via a temporary file, which replaces ``dest`` only once its
-    SHA-256 is right, so an interrupted or bad download never leaves a file behind."""
+    SHA-256 is right, so an interrupted or bad download never leaves a file behind. The file is
+    opened first: a folder we may not write into is reported as such (PermissionError), not
+    as a failed download. (urlopen wraps its own OSErrors in URLError.)"""
     partial = dest + ".part"
     digest = hashlib.sha256()
     request = urllib.request.Request(url, headers={"User-Agent": "npconv"})
+    with _writing_into(os.path.dirname(dest)):
+        out = open(partial, "wb")
     try:
-        with urllib.request.urlopen(request, timeout=_DOWNLOAD_TIMEOUT) as response, \
-                open(partial, "wb") as out:
+        with out, urllib.request.urlopen(request, timeout=_DOWNLOAD_TIMEOUT) as response:
             while chunk := response.read(1 << 20):
                 digest.update(chunk)
                 out.write(chunk)

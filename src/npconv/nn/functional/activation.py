@@ -19,11 +19,18 @@ def _inplace(input: Tensor, result: Tensor, inplace: bool) -> Tensor:
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """max(0, x)."""
+    if input.dtype == dtypes.bool:
+        raise RuntimeError("Boolean inputs not supported for relu (a bool is never negative; "
+                           "convert with .float() or .int() if you need a number)")
     return _inplace(input, input.relu(), inplace)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """x for x > 0, negative_slope * x otherwise."""
+    if not input.dtype.is_floating_point:
+        raise dtypes.not_implemented_for("leaky_relu_cpu", input.dtype,
+                                         "negative_slope * x needs a floating-point input: "
+                                         "convert it with .float()")
     return _inplace(input, nn_ops.LeakyReLU.apply(input, negative_slope=negative_slope), inplace)
 
 
@@ -54,6 +61,12 @@ def _softmax(op, name, input, dim, stacklevel, dtype):
     if dtype is not None:
         input = input.to(dtypes.as_dtype(dtype))
     dim = _softmax_dim(name, input, dim, stacklevel)
+    if not input.dtype.is_floating_point:
+        kernel = f"{name}_lastdim_kernel_impl" if dim == max(input.dim(), 1) - 1 \
+            else f"{name}_kernel_impl"
+        raise dtypes.not_implemented_for(kernel, input.dtype,
+                                         f"{name} computes in floating point: convert the "
+                                         "input with .float(), or pass dtype=npconv.float32")
     if input.dim() == 0:
         return op.apply(input.reshape(1), dim=0).reshape(())
     return op.apply(input, dim=dim)

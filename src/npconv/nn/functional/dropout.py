@@ -14,4 +14,8 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0:
         return input
+    if p < 1 and not input.dtype.is_floating_point:
+        raise RuntimeError("result type Float can't be cast to the desired output type "
+                           f"{input.dtype.legacy_name} (dropout scales kept elements by "
+                           "1 / (1 - p); convert the input with .float())")
     return _inplace(input, Dropout.apply(input, p=p, rng=default_generator().numpy_rng), inplace)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import warnings
 
+from npconv import dtypes
 from npconv._backend import xp
 from npconv.autograd.nn_ops import NLLLoss
 from npconv.nn.functional.activation import log_softmax
@@ -41,9 +42,14 @@ def _check_nll(input: Tensor, target: Tensor, weight, ignore_index: int) -> None
             raise RuntimeError(f"weight tensor should be defined either for all {classes} classes "
                                f"or no classes but got weight tensor of shape: "
                                f"{list(weight.shape)}")
-        if weight.dtype != input.dtype:
-            raise RuntimeError(f"expected scalar type {input.dtype.legacy_name} but "
-                               f"found {weight.dtype.legacy_name}")
+    if not input.dtype.is_floating_point:
+        kernel = "nll_loss_out_frame" if input.dim() <= 2 else "nll_loss2d_forward_out_frame"
+        raise dtypes.not_implemented_for(kernel, input.dtype,
+                                         "input holds log-probabilities, which are floating "
+                                         "point: convert it with .float()")
+    if weight is not None and weight.dtype != input.dtype:
+        raise RuntimeError(f"expected scalar type {input.dtype.legacy_name} but "
+                           f"found {weight.dtype.legacy_name}")
     t = target.data_array
     bad = (t != ignore_index) & ((t < 0) | (t >= classes))
     if bad.any():
@@ -75,30 +81,42 @@ def cross_entropy(input: Tensor, target: Tensor, weight=None, ignore_index: int 
                   reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
     """nll_loss(log_softmax(input, class dim)) for class-index targets; for class-probability
     targets (same shape as input) -sum_c w[c] * p[c] * log_softmax(input)[c], where label
-    smoothing eps replaces p by (1 - eps) p + eps / C (and index targets likewise)."""
-    if label_smoothing > 1.0:
-        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
-    class_dim = 0 if input.dim() == 1 else 1
-    logp = log_softmax(input, class_dim)
-    if input.shape != target.shape:
-        return _nll(logp, target, weight, ignore_index, reduction, label_smoothing)
+    smoothing eps replaces p by (1 - eps) p + eps / C (and index targets likewise). As in torch,
+    eps <= 0 (or NaN) means no smoothing, eps > 1 is an error; checks run in torch's order."""
     _check_reduction(reduction)
+    eps = label_smoothing if label_smoothing > 0 else 0.0
+    class_dim = 0 if input.dim() == 1 else 1
+    if input.shape != target.shape:
+        _check_smoothing(eps)
+        return _nll(log_softmax(input, class_dim), target, weight, ignore_index, reduction, eps)
     if not target.dtype.is_floating_point:
         raise RuntimeError("Expected floating point type for target with class probabilities, "
                            f"got {target.dtype.legacy_name}")
     if ignore_index >= 0:
         raise RuntimeError("ignore_index is not supported for floating point target")
+    logp = log_softmax(input, class_dim)
+    _check_smoothing(eps)
     classes = input.shape[class_dim]
-    if label_smoothing > 0:
-        target = target * (1 - label_smoothing) + label_smoothing / classes
+    if eps > 0:
+        target = target * (1 - eps) + eps / classes
     if weight is not None:
         logp = logp * weight.reshape([classes] + [1] * (input.dim() - 2))
     return _reduce(-(logp * target).sum(class_dim), reduction)
 
 
+def _check_smoothing(eps) -> None:
+    if eps > 1.0:  # :g prints a double as torch's C++ stream does (2.0 -> 2)
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {eps:g}")
+
+
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """(input - target)^2, averaged or summed unless reduction='none'."""
     _check_reduction(reduction)
+    result = dtypes.as_dtype(xp.result_type(input.dtype.np, target.dtype.np))
+    if not result.is_floating_point:
+        raise dtypes.not_implemented_for("mse_cpu", result,
+                                         "the squared error is computed in floating point: "
+                                         "convert input or target with .float()")
     if target.shape != input.shape:
         warnings.warn(f"Using a target size ({target.shape}) that is different to the input size "
                       f"({input.shape}). This will likely lead to incorrect results due to "

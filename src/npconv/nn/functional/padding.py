@@ -1,10 +1,46 @@
 """F.pad with torch's modes and checks; the arithmetic is in npconv.kernels.pad."""
 from __future__ import annotations
 
+import numbers
+
 from npconv.autograd.conv_ops import Pad
 from npconv.tensor import Tensor
 
 _MODES = ("constant", "reflect", "replicate", "circular")
+
+
+def _type_name(value) -> str:
+    """The type as torch's argument parser names it (C types such as numpy's carry a module)."""
+    t = type(value)
+    return f"{t.__module__}.{t.__name__}" if t.__module__ == "numpy" else t.__name__
+
+
+def _is_int(value, position: int) -> bool:
+    """An int as torch's parser takes one: a Python or numpy int, or a one-element integer
+    tensor. torch refuses a bool only in the first position, and so does this."""
+    if isinstance(value, Tensor):
+        return value.numel() == 1 and not value.dtype.is_floating_point \
+            and value.dtype.name != "bool"
+    return isinstance(value, numbers.Integral) and not (position == 0 and isinstance(value, bool))
+
+
+def _pad_ints(pad) -> tuple:
+    """pad as a tuple of ints, or torch's TypeError: padding counts elements, so a float is an
+    error rather than something to truncate."""
+    hint = (f" (got pad={pad!r}; pad takes whole numbers of elements, e.g. pad=(1, 1), in a "
+            "tuple or list)")
+    if not isinstance(pad, (tuple, list)):
+        raise TypeError("pad(): argument 'pad' (position 2) must be tuple of ints, not "
+                        f"{_type_name(pad)}{hint}")
+    for i, value in enumerate(pad):
+        if _is_int(value, i):
+            continue
+        if i == 0:
+            raise TypeError("pad(): argument 'pad' (position 2) must be tuple of ints, but found "
+                            f"element of type {_type_name(value)} at pos 0{hint}")
+        raise TypeError(f"pad(): argument 'pad' failed to unpack the object at pos {i + 1} with "
+                        f"error \"type must be tuple of ints,but got {_type_name(value)}\"{hint}")
+    return tuple(int(value) for value in pad)
 
 
 def _check_pad(input: Tensor, pad: tuple, mode: str, value) -> None:
@@ -45,6 +81,6 @@ def _check_pad(input: Tensor, pad: tuple, mode: str, value) -> None:
 
 def pad(input: Tensor, pad, mode: str = "constant", value=None) -> Tensor:
     """Pad the last len(pad)//2 dimensions: pad = (last_lo, last_hi, prev_lo, prev_hi, ...)."""
-    pad = tuple(int(p) for p in pad)
+    pad = _pad_ints(pad)
     _check_pad(input, pad, mode, value)
     return Pad.apply(input, pads=pad, mode=mode, value=0.0 if value is None else value)

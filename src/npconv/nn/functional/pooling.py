@@ -5,6 +5,7 @@ from __future__ import annotations
 import numbers
 from collections import namedtuple
 
+from npconv import dtypes
 from npconv.autograd import nn_ops
 from npconv.kernels.pool import output_size
 from npconv.tensor import Tensor
@@ -83,6 +84,8 @@ def _check_input(input: Tensor, args: PoolArgs, ceil_mode: bool) -> None:
 def max_pool2d_with_args(input: Tensor, args: PoolArgs, ceil_mode=False, return_indices=False):
     """max_pool2d with already checked arguments (nn.MaxPool2d checks them once)."""
     _check_input(input, args, ceil_mode)
+    if input.dtype == dtypes.bool:
+        raise dtypes.not_implemented_for("max_pool2d", input.dtype, "convert with .float()")
     return nn_ops.MaxPool2d.apply(input, **args._asdict(), ceil_mode=ceil_mode,
                                   return_indices=return_indices)
 
@@ -91,6 +94,8 @@ def avg_pool2d_with_args(input: Tensor, args: PoolArgs, ceil_mode=False, count_i
                          divisor_override=None) -> Tensor:
     """avg_pool2d with already checked arguments (nn.AvgPool2d checks them once)."""
     _check_input(input, args, ceil_mode)
+    if not (input.dtype.is_floating_point or input.dtype == dtypes.int64):
+        raise dtypes.not_implemented_for("avg_pool2d", input.dtype, "convert with .float()")
     return nn_ops.AvgPool2d.apply(input, kernel_size=args.kernel_size, stride=args.stride,
                                   padding=args.padding, ceil_mode=ceil_mode,
                                   count_include_pad=count_include_pad,

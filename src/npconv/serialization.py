@@ -21,7 +21,8 @@ import zipfile
 
 import numpy as np
 
-import npconv
+from npconv.creation import from_numpy
+from npconv.tensor import Tensor
 
 __all__ = ["load", "save"]
 
@@ -98,7 +99,7 @@ class _Encoder:
         self.members: dict[int, dict] = {}
 
     def encode(self, obj):
-        if isinstance(obj, (npconv.Tensor, np.ndarray, np.generic)):  # np.float64 is a float
+        if isinstance(obj, (Tensor, np.ndarray, np.generic)):  # np.float64 is a float
             return self._array_node(obj)
         if isinstance(obj, _SCALARS):
             return obj
@@ -113,7 +114,7 @@ class _Encoder:
 
     def _array_node(self, obj) -> dict:
         if id(obj) not in self.members:
-            kind = "tensor" if isinstance(obj, npconv.Tensor) else \
+            kind = "tensor" if isinstance(obj, Tensor) else \
                 "ndarray" if isinstance(obj, np.ndarray) else "scalar"
             array = np.asarray(obj.detach().numpy() if kind == "tensor" else obj)
             if array.dtype.hasobject:
@@ -156,7 +157,7 @@ class _Decoder:
         with self.archive.open(member) as stream:
             array = np.lib.format.read_array(stream, allow_pickle=False)
         if kind == "tensor":
-            return npconv.from_numpy(array)
+            return from_numpy(array)
         return array if kind == "ndarray" else array[()]
 
 

@@ -9,6 +9,7 @@ from npconv import dtypes
 from npconv._backend import xp
 from npconv.autograd import is_grad_enabled
 from npconv.autograd import math_ops as M
+from npconv.autograd import nn_ops as N
 from npconv.autograd import shape_ops as S
 from npconv.autograd.engine import run_backward
 from npconv.device import device as _device, check_device
@@ -357,13 +358,18 @@ class Tensor:
 
     clip = clamp
 
-    def softmax(self, dim):
-        from npconv.nn import functional as F
-        return F.softmax(self, dim)
+    def softmax(self, dim, dtype=None):
+        return self._softmax(N.Softmax, dim, dtype)
 
-    def log_softmax(self, dim):
-        from npconv.nn import functional as F
-        return F.log_softmax(self, dim)
+    def log_softmax(self, dim, dtype=None):
+        return self._softmax(N.LogSoftmax, dim, dtype)
+
+    def _softmax(self, op, dim, dtype):
+        """op along the checked dim, after the optional cast to dtype; a 0-d tensor acts as 1-d."""
+        x = self if dtype is None else self.to(dtypes.as_dtype(dtype))
+        if x.dim() == 0:
+            return op.apply(x.reshape(1), dim=M.wrap_dim(dim, 1)).reshape(())
+        return op.apply(x, dim=M.wrap_dim(dim, x.dim()))
 
     # ---- reductions -------------------------------------------------------------------
     def sum(self, dim=None, keepdim=False, dtype=None):

@@ -153,6 +153,14 @@ class Where(Function):
                 unbroadcast(xp.where(self.cond, zero, g), self.shapes[1]))
 
 
+def wrap_dim(dim: int, ndim: int) -> int:
+    """dim in [0, ndim) for dim in [-ndim, ndim), else torch's IndexError."""
+    if not -ndim <= dim < ndim:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-ndim}, "
+                         f"{ndim - 1}], but got {dim})")
+    return dim % ndim
+
+
 def _axes(dim, ndim):
     if dim is None:
         return tuple(range(ndim))

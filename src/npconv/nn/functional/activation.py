@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import warnings
 
-from npconv import dtypes
 from npconv.autograd import nn_ops
 from npconv.tensor import Tensor
 
@@ -37,34 +36,21 @@ def tanh(input: Tensor) -> Tensor:
     return input.tanh()
 
 
-def _softmax_dim(name: str, input: Tensor, dim, stacklevel: int) -> int:
-    """The checked dim; None picks torch's legacy implicit choice (0 for 0-, 1- and 3-D input,
-    else 1) with its deprecation warning."""
-    ndim = max(input.dim(), 1)
-    if dim is None:
-        warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
-                      "to include dim=X as an argument.", stacklevel=stacklevel + 1)
-        return 0 if input.dim() in (0, 1, 3) else 1
-    if not -ndim <= dim < ndim:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-ndim}, "
-                         f"{ndim - 1}], but got {dim})")
-    return dim % ndim
-
-
-def _softmax(op, name, input, dim, stacklevel, dtype):
-    if dtype is not None:
-        input = input.to(dtypes.as_dtype(dtype))
-    dim = _softmax_dim(name, input, dim, stacklevel)
-    if input.dim() == 0:
-        return op.apply(input.reshape(1), dim=0).reshape(())
-    return op.apply(input, dim=dim)
+def _implicit_dim(name: str, input: Tensor, dim, stacklevel: int):
+    """dim, or for None torch's legacy implicit choice (0 for 0-, 1- and 3-D input, else 1) with
+    its deprecation warning, attributed ``stacklevel`` frames up as torch does."""
+    if dim is not None:
+        return dim
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
+                  "to include dim=X as an argument.", stacklevel=stacklevel)
+    return 0 if input.dim() in (0, 1, 3) else 1
 
 
 def softmax(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
     """exp(x_i) / sum_j exp(x_j) along dim."""
-    return _softmax(nn_ops.Softmax, "softmax", input, dim, _stacklevel, dtype)
+    return input.softmax(_implicit_dim("softmax", input, dim, _stacklevel), dtype=dtype)
 
 
 def log_softmax(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
     """x_i - log(sum_j exp(x_j)) along dim, computed stably (not as log(softmax))."""
-    return _softmax(nn_ops.LogSoftmax, "log_softmax", input, dim, _stacklevel, dtype)
+    return input.log_softmax(_implicit_dim("log_softmax", input, dim, _stacklevel), dtype=dtype)

@@ -383,13 +383,13 @@ class Tensor:
                                f"a floating point or complex dtype. Got: {self.dtype.name.capitalize()}")
         return M.Mean.apply(self, dim=dim, keepdim=keepdim)
 
-    def var(self, dim=None, keepdim=False, unbiased=True):
+    def var(self, dim=None, unbiased=True, keepdim=False):
         centered = self - self.mean(dim, keepdim=True)
         n = self.numel() if dim is None else int(xp.prod([self.shape[d] for d in M._axes(dim, self.dim())]))
         return (centered * centered).sum(dim, keepdim=keepdim) / builtins.max(n - builtins.int(unbiased), 1)
 
-    def std(self, dim=None, keepdim=False, unbiased=True):
-        return self.var(dim, keepdim, unbiased).sqrt()
+    def std(self, dim=None, unbiased=True, keepdim=False):
+        return self.var(dim, unbiased, keepdim).sqrt()
 
     def _reduce_dim(self, dim, keepdim, largest):
         return M.MaxDim.apply(self, dim=dim, keepdim=keepdim, largest=largest)

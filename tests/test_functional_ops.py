@@ -138,3 +138,28 @@ def test_softmax_implicit_dim_warning_points_at_the_caller():
             warnings.simplefilter("always")
             lib_f(x)
         assert [w.filename for w in caught] == [__file__]
+
+
+@pytest.mark.parametrize("method", ["sum", "mean", "amax", "var", "std"])
+def test_reductions_check_dim_as_torch(method):
+    """An out-of-range dim raises instead of silently wrapping to another axis."""
+    for lib in (npconv, torch):
+        for dim in (3, (0, -4)):
+            with pytest.raises(IndexError, match=r"^Dimension out of range \(expected to be in "
+                                                 r"range of \[-3, 2\], but got (3|-4)\)"):
+                getattr(lib.tensor(X), method)(dim)
+
+
+@pytest.mark.parametrize("method", ["sum", "mean", "amax"])
+@pytest.mark.parametrize("dim", [0, -1, (0,)])
+def test_reductions_of_a_0d_tensor_take_dim_0_or_minus_1(method, dim):
+    results = []
+    for lib in (npconv, torch):
+        x = lib.tensor(2.5, dtype=lib.float64, requires_grad=True)
+        y = getattr(x, method)(dim)
+        (y * 3).backward()
+        results.append((tuple(y.shape), y.item(), x.grad.item()))
+    assert results[0] == results[1]
+    with pytest.raises(IndexError, match=r"^Dimension out of range \(expected to be in range of "
+                                         r"\[-1, 0\], but got 1\)"):
+        getattr(npconv.tensor(2.5), method)(1)

@@ -385,7 +385,7 @@ class Tensor:
 
     def var(self, dim=None, unbiased=True, keepdim=False):
         centered = self - self.mean(dim, keepdim=True)
-        n = self.numel() if dim is None else int(xp.prod([self.shape[d] for d in M._axes(dim, self.dim())]))
+        n = self.numel() if dim is None else int(xp.prod([self.shape[d] for d in M.reduction_axes(dim, self.dim())]))
         return (centered * centered).sum(dim, keepdim=keepdim) / builtins.max(n - builtins.int(unbiased), 1)
 
     def std(self, dim=None, unbiased=True, keepdim=False):

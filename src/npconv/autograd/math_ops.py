@@ -161,16 +161,19 @@ def wrap_dim(dim: int, ndim: int) -> int:
     return dim % ndim
 
 
-def _axes(dim, ndim):
+def reduction_axes(dim, ndim: int) -> tuple:
+    """The axes a reduction over dim covers (None: all; an int or a sequence of ints), each
+    checked as torch does; a 0-d tensor takes dim 0 or -1, which covers no axis."""
     if dim is None:
         return tuple(range(ndim))
     dims = dim if isinstance(dim, (tuple, list)) else (dim,)
-    return tuple(d % ndim if ndim else 0 for d in dims)
+    axes = tuple(wrap_dim(d, max(ndim, 1)) for d in dims)
+    return axes if ndim else ()
 
 
 class Sum(Function):
     def forward(self, a, dim=None, keepdim=False, dtype=None):
-        self.shape, self.axes = a.shape, _axes(dim, a.ndim)
+        self.shape, self.axes = a.shape, reduction_axes(dim, a.ndim)
         return xp.asarray(a.sum(axis=self.axes, keepdims=keepdim, dtype=dtype))
 
     def backward(self, g):
@@ -181,7 +184,7 @@ class Sum(Function):
 
 class Mean(Function):
     def forward(self, a, dim=None, keepdim=False):
-        self.shape, self.axes = a.shape, _axes(dim, a.ndim)
+        self.shape, self.axes = a.shape, reduction_axes(dim, a.ndim)
         self.count = max(1, int(xp.prod([a.shape[i] for i in self.axes])))
         return xp.asarray(a.mean(axis=self.axes, keepdims=keepdim))
 
@@ -195,7 +198,7 @@ class Amax(Function):
     """max over axes; the gradient is shared evenly among tied maxima (as torch's amax)."""
 
     def forward(self, a, dim=None, keepdim=False):
-        self.a, self.axes = a, _axes(dim, a.ndim)
+        self.a, self.axes = a, reduction_axes(dim, a.ndim)
         self.out = a.max(axis=self.axes, keepdims=True)
         return self.out if keepdim else xp.squeeze(self.out, self.axes)
 

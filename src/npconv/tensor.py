@@ -13,6 +13,7 @@ from npconv.autograd import nn_ops as N
 from npconv.autograd import shape_ops as S
 from npconv.autograd.engine import run_backward
 from npconv.device import device as _device, check_device
+from npconv.random import default_generator
 
 MaxResult = namedtuple("max", ["values", "indices"])
 
@@ -257,12 +258,10 @@ class Tensor:
         return self._inplace(self.data_array / _array(other))
 
     def uniform_(self, a=0.0, b=1.0, generator=None):
-        from npconv.random import default_generator
         rng = (generator or default_generator()).numpy_rng
         return self._inplace(rng.uniform(a, b, self.data_array.shape))
 
     def normal_(self, mean=0.0, std=1.0, generator=None):
-        from npconv.random import default_generator
         rng = (generator or default_generator()).numpy_rng
         return self._inplace(rng.normal(mean, std, self.data_array.shape))
 
@@ -433,7 +432,7 @@ class Tensor:
     def view(self, *shape):
         if len(shape) == 1 and isinstance(shape[0], dtypes.dtype):
             return Tensor._make(self.data_array.view(shape[0].np))
-        shape = _shape_args(shape)
+        shape = shape_args(shape)
         return S.Reshape.apply(self, shape=_resolve_shape(shape, self.numel()))
 
     reshape = view
@@ -464,7 +463,7 @@ class Tensor:
         return self.reshape(shape)
 
     def permute(self, *dims):
-        return S.Permute.apply(self, dims=tuple(d % self.dim() for d in _shape_args(dims)))
+        return S.Permute.apply(self, dims=tuple(d % self.dim() for d in shape_args(dims)))
 
     def transpose(self, dim0, dim1):
         dims = list(range(self.dim()))
@@ -479,7 +478,7 @@ class Tensor:
         return self.permute(tuple(reversed(range(self.dim()))))
 
     def expand(self, *shape):
-        shape = tuple(o if s == -1 else s for s, o in zip(_shape_args(shape), self.shape))
+        shape = tuple(o if s == -1 else s for s, o in zip(shape_args(shape), self.shape))
         return S.Expand.apply(self, shape=shape)
 
     def expand_as(self, other):
@@ -516,7 +515,8 @@ def _index_key(key):
     return _array(key)
 
 
-def _shape_args(shape):
+def shape_args(shape):
+    """A size given as separate ints (2, 3) or as one sequence ((2, 3)) -> a tuple."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list, Size)):
         return tuple(shape[0])
     return tuple(shape)

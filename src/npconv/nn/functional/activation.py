@@ -7,7 +7,7 @@ from npconv.autograd import nn_ops
 from npconv.tensor import Tensor
 
 
-def _inplace(input: Tensor, result: Tensor, inplace: bool) -> Tensor:
+def as_inplace(input: Tensor, result: Tensor, inplace: bool) -> Tensor:
     """torch's inplace=True: write the result into input's storage and return input. A tensor
     in the autograd graph keeps the out-of-place result instead (npconv records no in-place
     ops), which computes the same values and gradients."""
@@ -19,12 +19,12 @@ def _inplace(input: Tensor, result: Tensor, inplace: bool) -> Tensor:
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """max(0, x)."""
-    return _inplace(input, input.relu(), inplace)
+    return as_inplace(input, input.relu(), inplace)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """x for x > 0, negative_slope * x otherwise."""
-    return _inplace(input, nn_ops.LeakyReLU.apply(input, negative_slope=negative_slope), inplace)
+    return as_inplace(input, nn_ops.LeakyReLU.apply(input, negative_slope=negative_slope), inplace)
 
 
 def sigmoid(input: Tensor) -> Tensor:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from npconv.autograd.nn_ops import Dropout
-from npconv.nn.functional.activation import _inplace
+from npconv.nn.functional.activation import as_inplace
 from npconv.random import default_generator
 from npconv.tensor import Tensor
 
@@ -14,4 +14,4 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0:
         return input
-    return _inplace(input, Dropout.apply(input, p=p, rng=default_generator().numpy_rng), inplace)
+    return as_inplace(input, Dropout.apply(input, p=p, rng=default_generator().numpy_rng), inplace)

@@ -74,6 +74,8 @@ def _first(dataset, n):
 
 
 def cmd_train(args) -> int:
+    from npconv.memory import keep_freed_memory
+    keep_freed_memory()  # this command owns its process: reuse freed temporaries, ~1.6x faster
     import npconv
     import npconv.nn as nn
     import npconv.optim as optim

@@ -76,7 +76,7 @@ def where(condition: Tensor, input, other) -> Tensor:
     """input where condition holds, else other; a Python number takes the other side's dtype."""
     a = input if isinstance(input, Tensor) else tensor(input)
     b = other if isinstance(other, Tensor) else tensor(other, dtype=a.dtype)
-    return Where.apply(condition.data_array, a, b)
+    return Where.apply(condition, a, b)
 
 
 def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,

@@ -36,7 +36,8 @@ class Tensor:
     """An n-dimensional array that can record the ops applied to it for backward().
 
     ``data_array`` is the raw array; ``grad_fn`` is the Function that produced it (None for a
-    leaf); ``grad`` accumulates d(root)/d(self) for leaves with ``requires_grad``.
+    leaf); ``grad`` accumulates d(root)/d(self) for leaves with ``requires_grad``; ``_version``
+    counts in-place writes to the storage, so backward can refuse saved tensors that changed.
     """
 
     __array_priority__ = 1000  # so ndarray (op) Tensor defers to Tensor's reflected op
@@ -47,8 +48,11 @@ class Tensor:
             array = array.astype(dtypes.get_default_dtype().np)
         self._init(array, requires_grad)
 
-    def _init(self, array, requires_grad):
+    def _init(self, array, requires_grad, base=None):
         self.data_array = array
+        # In-place writes to the storage so far: one counter shared by all tensors viewing it
+        # (base is the tensor whose storage array views), as torch's version counter.
+        self._version_counter = [0] if base is None else base._version_counter
         self.grad = None
         self.grad_fn = None
         self._retains_grad = False
@@ -57,9 +61,9 @@ class Tensor:
             self.requires_grad_(True)
 
     @classmethod
-    def _make(cls, array, requires_grad=False):
+    def _make(cls, array, requires_grad=False, base=None):
         t = cls.__new__(cls)
-        t._init(xp.asarray(array), requires_grad)
+        t._init(xp.asarray(array), requires_grad, base)
         return t
 
     # ---- basic properties -------------------------------------------------------------
@@ -101,7 +105,8 @@ class Tensor:
 
     @property
     def data(self) -> "Tensor":
-        """The same storage, detached from the graph (torch's ``.data``)."""
+        """The same storage, detached from the graph, with its own version counter: writes
+        through it go unseen by backward (torch's ``.data``; detach() is the safe one)."""
         return Tensor._make(self.data_array)
 
     @data.setter
@@ -121,6 +126,15 @@ class Tensor:
 
     def retain_grad(self) -> None:
         self._retains_grad = True
+
+    @property
+    def _version(self) -> int:
+        """How many in-place writes this tensor's storage has had (torch's ``_version``)."""
+        return self._version_counter[0]
+
+    def _bump_version(self) -> None:
+        """Record an in-place write, so backward can tell a saved tensor changed."""
+        self._version_counter[0] += 1
 
     # ---- conversion -------------------------------------------------------------------
     def numpy(self):
@@ -151,7 +165,7 @@ class Tensor:
         return builtins.bool(self.item())
 
     def detach(self) -> "Tensor":
-        return Tensor._make(self.data_array)
+        return Tensor._make(self.data_array, base=self)
 
     def clone(self) -> "Tensor":
         return M.Cast.apply(self, dtype=self.data_array.dtype) if self.requires_grad \
@@ -233,6 +247,7 @@ class Tensor:
     def _inplace(self, value) -> "Tensor":
         self._check_inplace()
         self.data_array[...] = value
+        self._bump_version()
         return self
 
     def copy_(self, src) -> "Tensor":
@@ -431,7 +446,7 @@ class Tensor:
     # ---- shape ------------------------------------------------------------------------
     def view(self, *shape):
         if len(shape) == 1 and isinstance(shape[0], dtypes.dtype):
-            return Tensor._make(self.data_array.view(shape[0].np))
+            return Tensor._make(self.data_array.view(shape[0].np), base=self)
         shape = shape_args(shape)
         return S.Reshape.apply(self, shape=_resolve_shape(shape, self.numel()))
 
@@ -485,11 +500,14 @@ class Tensor:
         return self.expand(other.shape)
 
     def __getitem__(self, key):
-        return S.Index.apply(self, key=_index_key(key))
+        parts = key if isinstance(key, tuple) else (key,)
+        index_tensors = [k for k in parts if isinstance(k, Tensor)]  # saved, so version-checked
+        return S.Index.apply(self, *index_tensors, key=_index_key(key))
 
     def __setitem__(self, key, value):
         self._check_inplace()
         self.data_array[_index_key(key)] = _array(value)
+        self._bump_version()
 
     def __len__(self):
         if self.dim() == 0:

@@ -11,6 +11,8 @@ class Conv2d(Function):
     gb = sum of gy over N, H, W.  Only the gradients that are needed are computed.
     algo names a registered algorithm; None lets kernels.conv2d.choose pick one for the shapes."""
 
+    saves = (0, 1)
+
     def forward(self, x, w, b, spec, algo=None):
         self.algo = choose(spec, x.shape, w.shape) if algo is None else algorithm(algo)
         self.x, self.w, self.spec = x, w, spec
@@ -29,6 +31,8 @@ class Conv2d(Function):
 
 class Pad(Function):
     """y = pad(x); its adjoint folds the padded border back onto the input."""
+
+    saves = property(lambda self: (0,) if self.mode in ("reflect", "replicate") else ())  # as torch
 
     def forward(self, x, pads, mode="constant", value=0.0):
         self.shape, self.pads, self.mode = x.shape, pads, mode

@@ -64,6 +64,9 @@ def unbroadcast(grad, shape):
     return grad.sum(axis=axes, keepdims=True) if axes else grad
 
 
+OUTPUT = "output"  # in Function.saves: the op's result
+
+
 class Function:
     """One differentiable op. Subclasses define ``forward(*arrays, **consts) -> array`` and
     ``backward(grad) -> grads`` (one per positional input, None where no gradient flows).
@@ -72,9 +75,17 @@ class Function:
 
     ``self.needs_input_grad`` tells backward which gradients are wanted, so costly ones
     (e.g. a conv's input gradient in the first layer) can be skipped.
+
+    ``saves`` names the tensors backward needs, as torch's saved tensors: input positions, and
+    OUTPUT for the result (a property where it depends on needs_input_grad). apply records
+    their versions and backward checks them, so an in-place change in between raises torch's
+    error instead of giving a wrong gradient. ``is_view`` ops (reshape, permute, ...) may
+    return a view of input 0; a result that is one shares its version counter, as in torch.
     """
 
     needs_input_grad: tuple = ()
+    saves: tuple = ()
+    is_view = False
 
     @classmethod
     def apply(cls, *inputs, **consts):
@@ -86,11 +97,23 @@ class Function:
         record = is_grad_enabled() and any(fn.needs_input_grad)
         out = fn.forward(*arrays, **consts)
         out, *extra = out if isinstance(out, tuple) else (out,)  # extras carry no gradient
-        result = Tensor._make(out, requires_grad=record)
+        base = inputs[0] if cls.is_view and xp.may_share_memory(out, arrays[0]) else None
+        result = Tensor._make(out, requires_grad=record, base=base)
         if record:
             fn.inputs = inputs
             result.grad_fn = fn
+            fn.saved_versions = tuple((i, fn._saved(i, result)._version) for i in fn.saves)
         return (result, *map(Tensor._make, extra)) if extra else result
+
+    def _saved(self, i, output):
+        return output if i is OUTPUT else self.inputs[i]
+
+    def check_saved(self, output) -> None:
+        """Raise torch's error if a tensor backward needs was changed in place since forward."""
+        for i, version in self.saved_versions:
+            t = self._saved(i, output)
+            if t._version != version:
+                raise RuntimeError(_modified_message(t, version, self.name()))
 
     def forward(self, *arrays, **consts):
         raise NotImplementedError
@@ -103,6 +126,27 @@ class Function:
 
     def __repr__(self) -> str:
         return f"<{self.name()} object>"
+
+
+def _modified_message(t, version: int, saved_by: str) -> str:
+    """torch's message (its type string, and the op that made t, minus "Backward0"), with
+    npconv's hint in place of torch's anomaly-mode one."""
+    legacy = t.dtype.legacy_name
+    kind = "CPUBoolType" if legacy == "Bool" else f"torch.{legacy}Tensor"
+    made_by = "" if t.grad_fn is None else \
+        f", which is output 0 of {t.grad_fn.name().removesuffix('Backward0')},"
+    return ("one of the variables needed for gradient computation has been modified by an "
+            f"inplace operation: [{kind} {list(t.shape)}]{made_by} is at version {t._version}; "
+            f"expected version {version} instead. Hint: {saved_by} saved it for backward, and it "
+            "was changed in place since (by an in-place op such as mul_, add_, copy_ or "
+            "t[i] = v, an inplace=True layer, or optimizer.step()); call backward() before "
+            "changing it, or change a clone() or use the out-of-place op instead.")
+
+
+def each_saved_for_the_other(needs_input_grad) -> tuple:
+    """saves of (a, b) ops whose a-gradient reads b and b-gradient reads a (mul, matmul,
+    linear): each is saved only if the other needs a gradient, as torch."""
+    return tuple(i for i, other in ((0, 1), (1, 0)) if needs_input_grad[other])
 
 
 def _inputs(fn):
@@ -147,6 +191,7 @@ def run_backward(root, grad, retain_graph: bool = False):
         fn = node.grad_fn
         if fn is None:
             continue
+        fn.check_saved(node)
         parent_grads = fn.backward(g)
         if not isinstance(parent_grads, tuple):
             parent_grads = (parent_grads,)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from npconv._backend import xp
-from npconv.autograd.engine import Function, unbroadcast
+from npconv.autograd.engine import OUTPUT, Function, each_saved_for_the_other, unbroadcast
 
 
 class Add(Function):
@@ -24,6 +24,8 @@ class Sub(Function):
 
 
 class Mul(Function):
+    saves = property(lambda self: each_saved_for_the_other(self.needs_input_grad))
+
     def forward(self, a, b):
         self.a, self.b = a, b
         return a * b
@@ -35,6 +37,8 @@ class Mul(Function):
 
 
 class Div(Function):
+    saves = property(lambda self: (0, 1) if self.needs_input_grad[1] else (1,))
+
     def forward(self, a, b):
         self.a, self.b = a, b
         return a / b
@@ -57,6 +61,8 @@ class Neg(Function):
 class Pow(Function):
     """a ** b; d/da = b a^(b-1), d/db = a^b ln a."""
 
+    saves = property(lambda self: (0, 1, OUTPUT) if self.needs_input_grad[1] else (0, 1))
+
     def forward(self, a, b):
         self.a, self.b = a, b
         self.out = a ** b
@@ -74,6 +80,8 @@ class Pow(Function):
 
 
 class Exp(Function):
+    saves = (OUTPUT,)
+
     def forward(self, a):
         self.out = xp.exp(a)
         return self.out
@@ -83,6 +91,8 @@ class Exp(Function):
 
 
 class Log(Function):
+    saves = (0,)
+
     def forward(self, a):
         self.a = a
         return xp.log(a)
@@ -92,6 +102,8 @@ class Log(Function):
 
 
 class Abs(Function):
+    saves = (0,)
+
     def forward(self, a):
         self.a = a
         return xp.abs(a)
@@ -103,6 +115,8 @@ class Abs(Function):
 class ReLU(Function):
     """max(0, x); the gradient passes where x > 0."""
 
+    saves = (OUTPUT,)  # torch's relu saves its result (npconv keeps a mask, but checks as torch)
+
     def forward(self, a):
         self.mask = a > 0
         return xp.maximum(a, 0)
@@ -112,6 +126,8 @@ class ReLU(Function):
 
 
 class Sigmoid(Function):
+    saves = (OUTPUT,)
+
     def forward(self, a):
         self.out = 1 / (1 + xp.exp(-a))
         return self.out
@@ -121,6 +137,8 @@ class Sigmoid(Function):
 
 
 class Tanh(Function):
+    saves = (OUTPUT,)
+
     def forward(self, a):
         self.out = xp.tanh(a)
         return self.out
@@ -130,6 +148,8 @@ class Tanh(Function):
 
 
 class Clamp(Function):
+    saves = (0,)  # as torch (npconv keeps a mask)
+
     def forward(self, a, min=None, max=None):
         self.mask = xp.ones(a.shape, dtype=bool)
         if min is not None:
@@ -143,6 +163,8 @@ class Clamp(Function):
 
 
 class Where(Function):
+    saves = (0,)
+
     def forward(self, cond, a, b):
         self.cond, self.shapes = cond, (a.shape, b.shape)
         return xp.where(cond, a, b)
@@ -197,6 +219,8 @@ class Mean(Function):
 class Amax(Function):
     """max over axes; the gradient is shared evenly among tied maxima (as torch's amax)."""
 
+    saves = (0, OUTPUT)
+
     def forward(self, a, dim=None, keepdim=False):
         self.a, self.axes = a, reduction_axes(dim, a.ndim)
         self.out = a.max(axis=self.axes, keepdims=True)
@@ -228,6 +252,8 @@ class MaxDim(Function):
 
 class MatMul(Function):
     """a @ b with numpy's broadcasting; 1-D operands are promoted then squeezed back."""
+
+    saves = property(lambda self: each_saved_for_the_other(self.needs_input_grad))
 
     def forward(self, a, b):
         self.a, self.b = a, b

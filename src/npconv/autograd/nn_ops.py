@@ -5,13 +5,15 @@ Each forward sits beside its backward; the pooling arithmetic lives in npconv.ke
 from __future__ import annotations
 
 from npconv._backend import xp
-from npconv.autograd.engine import Function
+from npconv.autograd.engine import OUTPUT, Function, each_saved_for_the_other
 from npconv.kernels import pool
 
 
 class MaxPool2d(Function):
     """y = max over each (dilated) window; gx routes gy to each window's winning cell. With
     return_indices, also torch's flat indices of the winners (a non-differentiable output)."""
+
+    saves = (0,)  # as torch (npconv keeps the winners)
 
     def forward(self, x, kernel_size, stride, padding, dilation, ceil_mode, return_indices=False):
         y, self.winners = pool.max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode)
@@ -23,6 +25,8 @@ class MaxPool2d(Function):
 
 class AvgPool2d(Function):
     """y = sum over each window / divisor; gx spreads gy / divisor back over the window."""
+
+    saves = (0,)  # as torch
 
     def forward(self, x, kernel_size, stride, padding, ceil_mode, count_include_pad,
                 divisor_override):
@@ -38,6 +42,8 @@ class Softmax(Function):
     """s = exp(x - max) / sum(exp(x - max)) (shifted so exp cannot overflow);
     gx = s * (g - sum(g * s))."""
 
+    saves = (OUTPUT,)
+
     def forward(self, x, dim):
         self.dim = dim
         e = xp.exp(x - x.max(axis=dim, keepdims=True))
@@ -51,6 +57,8 @@ class Softmax(Function):
 
 class LogSoftmax(Function):
     """out = x - max - log(sum(exp(x - max))); gx = g - exp(out) * sum(g)."""
+
+    saves = (OUTPUT,)
 
     def forward(self, x, dim):
         self.dim = dim
@@ -72,6 +80,8 @@ class NLLLoss(Function):
     those i, 'sum' sums, 'none' keeps l. dl_i/dlogp[i, c] = -(1 - eps) w[t_i] [c = t_i]
     - eps / C * w[c].
     """
+
+    saves = (0,)  # as torch
 
     def forward(self, logp, target, weight=None, ignore_index=-100, reduction="mean",
                 label_smoothing=0.0):
@@ -103,6 +113,8 @@ class NLLLoss(Function):
 class Linear(Function):
     """y = x @ W^T + b over any leading dims; gx = g W, gW = g^T x and gb = sum g, both
     summed over all leading dims."""
+
+    saves = property(lambda self: each_saved_for_the_other(self.needs_input_grad))
 
     def forward(self, x, weight, bias=None):
         self.x, self.weight = x, weight
@@ -136,6 +148,8 @@ class Dropout(Function):
 
 class LeakyReLU(Function):
     """y = x for x > 0, slope * x otherwise; gx = g, or slope * g where x <= 0."""
+
+    saves = (0,)  # as torch
 
     def forward(self, x, negative_slope):
         self.scale = xp.where(x > 0, xp.asarray(1, x.dtype), xp.asarray(negative_slope, x.dtype))

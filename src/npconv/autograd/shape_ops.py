@@ -6,6 +6,8 @@ from npconv.autograd.engine import Function, unbroadcast
 
 
 class Reshape(Function):
+    is_view = True
+
     def forward(self, a, shape):
         self.shape = a.shape
         return a.reshape(shape)
@@ -15,6 +17,8 @@ class Reshape(Function):
 
 
 class Permute(Function):
+    is_view = True
+
     def forward(self, a, dims):
         self.inverse = tuple(xp.argsort(dims))
         return a.transpose(dims)
@@ -24,6 +28,8 @@ class Permute(Function):
 
 
 class Expand(Function):
+    is_view = True
+
     def forward(self, a, shape):
         self.shape = a.shape
         return xp.broadcast_to(a, shape)
@@ -33,16 +39,20 @@ class Expand(Function):
 
 
 class Index(Function):
-    """a[key]; the gradient scatters back with add.at so repeated indices accumulate."""
+    """a[key]; the gradient scatters back with add.at so repeated indices accumulate. The
+    index arrays in key also come as inputs after a, only so that they count as saved."""
 
-    def forward(self, a, key):
-        self.shape, self.key = a.shape, key
+    is_view = True  # basic indexing
+    saves = property(lambda self: tuple(range(1, len(self.needs_input_grad))))
+
+    def forward(self, a, *index_arrays, key):
+        self.shape, self.key, self.n_index = a.shape, key, len(index_arrays)
         return a[key]
 
     def backward(self, g):
         grad = xp.zeros(self.shape, dtype=g.dtype)
         xp.add.at(grad, self.key, g)
-        return grad
+        return (grad,) + (None,) * self.n_index
 
 
 class Cat(Function):

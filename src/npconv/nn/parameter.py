@@ -5,12 +5,13 @@ from npconv.tensor import Tensor
 
 
 class Parameter(Tensor):
-    """A leaf tensor with requires_grad=True by default; shares storage with ``data``."""
+    """A leaf tensor with requires_grad=True by default; shares storage (and version counter)
+    with ``data``."""
 
     def __init__(self, data=None, requires_grad: bool = True):
-        array = Tensor([] if data is None else data).data_array \
-            if not isinstance(data, Tensor) else data.data_array
-        self._init(array, requires_grad)
+        if not isinstance(data, Tensor):
+            data = Tensor([] if data is None else data)
+        self._init(data.data_array, requires_grad, base=data)
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()

@@ -14,7 +14,8 @@ class Optimizer:
     """Base of SGD and Adam. ``param_groups`` is a list of dicts, each holding "params" and
     every hyper-parameter (the constructor's defaults where the group gives none); ``state``
     maps a parameter to its buffers. Subclasses implement ``_update(p, grad, state, group)``,
-    which ``step`` calls, without autograd, for each parameter that has a gradient."""
+    which ``step`` calls, without autograd, for each parameter that has a gradient; it writes
+    the parameter and its state tensors in place, so step bumps their versions."""
 
     def __init__(self, params, defaults: dict):
         if isinstance(params, Tensor):
@@ -60,7 +61,7 @@ class Optimizer:
             if set_to_none:
                 p.grad = None
             else:
-                p.grad.data_array[...] = 0
+                p.grad.zero_()
 
     def step(self, closure=None):
         """One update of every parameter with a gradient; closure re-evaluates the loss first."""
@@ -71,7 +72,12 @@ class Optimizer:
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is not None:
-                    self._update(p.data_array, self._grad(p, group), self.state[p], group)
+                    state = self.state[p]
+                    self._update(p.data_array, self._grad(p, group), state, group)
+                    p._bump_version()
+                    for t in state.values():
+                        if isinstance(t, Tensor):
+                            t._bump_version()
         return loss
 
     @staticmethod

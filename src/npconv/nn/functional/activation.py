@@ -13,8 +13,7 @@ def as_inplace(input: Tensor, result: Tensor, inplace: bool) -> Tensor:
     ops), which computes the same values and gradients."""
     if not inplace or input.requires_grad:
         return result
-    input.data_array[...] = result.data_array
-    return input
+    return input._inplace(result.data_array)
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:

@@ -60,9 +60,10 @@ class Tensor:
         if requires_grad:
             self.requires_grad_(True)
 
-    @classmethod
-    def _make(cls, array, requires_grad=False, base=None):
-        t = cls.__new__(cls)
+    @staticmethod
+    def _make(array, requires_grad=False, base=None):
+        """A Tensor around array, not copied; never a subclass, so ops on Parameters give Tensors."""
+        t = Tensor.__new__(Tensor)
         t._init(xp.asarray(array), requires_grad, base)
         return t
 

@@ -1,10 +1,11 @@
 """Time the npconv conv kernels against torch (2 threads) on the cases that matter.
 
-Run: python benchmarks/conv_forward.py [--repeat N] [--algo NAME]
+Run: python benchmarks/conv_forward.py [--repeat N] [--algo NAME] [--no-keep-freed-memory]
 Prints, per case, the algorithm npconv uses (kernels.conv2d.choose, or --algo to force one),
 best-of-N ms for forward, backward_data and backward_weight, the npconv/torch ratio, and
 npconv's peak temporary memory per op (tracemalloc peak minus the returned array's bytes).
 The machine should be otherwise idle: a second busy process makes the 2-thread BLAS stall.
+It first applies npconv.memory.keep_freed_memory(), as ``npconv train`` does, unless told not to.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import torch
 
 from npconv.kernels import conv2d
 from npconv.kernels.spec import ConvSpec
+from npconv.memory import keep_freed_memory
 
 # (name, N, C, H, W, O, groups) with a 3x3 kernel, padding 1, stride 1
 CASES = [
@@ -86,7 +88,11 @@ def main():
     parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument("--algo", choices=sorted(conv2d.ALGORITHMS),
                         help="force one algorithm (default: the one npconv chooses per case)")
+    parser.add_argument("--keep-freed-memory", action=argparse.BooleanOptionalAction,
+                        default=True, help="apply npconv.memory.keep_freed_memory() first")
     args = parser.parse_args()
+    if args.keep_freed_memory:
+        keep_freed_memory()
     torch.set_num_threads(2)
     for case in CASES:
         run_case(*case, args.repeat, args.algo)

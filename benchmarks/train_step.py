@@ -2,6 +2,7 @@
 
 Run: python benchmarks/train_step.py [--steps N] [--blocks K] [--warmup W] [--batch-size B]
                                      [--threads T] [--breakdown] [--profile [N]]
+                                     [--no-keep-freed-memory]
 
 Both models are the seed tutorial's SimpleCNN with the same initial weights, fed the same random
 MNIST-shaped batch (B x 1 x 28 x 28, labels in 0..9). A step is zero_grad, forward, loss,
@@ -15,8 +16,9 @@ drifting load from other processes falls on both. It prints mean, median and min
 the npconv/torch ratios; on a shared machine trust the median and min more than the mean.
 ``--breakdown`` also times forward+loss, backward and optimizer step separately;
 ``--profile [N]`` runs cProfile over npconv steps and prints the top N functions by own time.
-Importing npconv makes glibc keep freed memory for reuse (npconv._backend.keep_freed_memory;
-NPCONV_KEEP_FREED_MEMORY=0 turns it off); it holds for both frameworks alike in this process.
+Like ``npconv train``, it first makes glibc keep freed memory for reuse
+(npconv.memory.keep_freed_memory; ``--no-keep-freed-memory`` skips that), so the numbers stay
+comparable with earlier runs; it holds for both frameworks alike in this process.
 """
 from __future__ import annotations
 
@@ -36,6 +38,7 @@ import torch.nn.functional as TF
 import npconv
 import npconv.nn as nn
 import npconv.optim as optim
+from npconv.memory import keep_freed_memory
 from npconv.models import SimpleCNN, simple_cnn_class
 
 PAUSE = 0.3  # seconds between blocks: longer than OpenMP's and OpenBLAS's spin-wait
@@ -94,9 +97,10 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--breakdown", action="store_true")
     parser.add_argument("--profile", type=int, nargs="?", const=25, default=None)
+    parser.add_argument("--keep-freed-memory", action=argparse.BooleanOptionalAction,
+                        default=True, help="apply npconv.memory.keep_freed_memory() first")
     args = parser.parse_args()
-    from npconv._backend import FREED_MEMORY_KEPT
-    print(f"freed memory kept for reuse (glibc): {FREED_MEMORY_KEPT}")
+    print(f"freed memory kept for reuse (glibc): {args.keep_freed_memory and keep_freed_memory()}")
 
     torch.set_num_threads(args.threads)
     rng = np.random.default_rng(0)

@@ -203,6 +203,8 @@ def _save_run(folder: Path, model, record) -> list:
 
 
 def cmd_train(args) -> int:
+    from npconv.memory import keep_freed_memory
+    keep_freed_memory()  # this command owns its process: reuse freed temporaries, ~1.6x faster
     import npconv
     import npconv.nn as nn
     import npconv.optim as optim

@@ -8,7 +8,7 @@ from npconv._backend import xp
 from npconv.autograd import shape_ops as S
 from npconv.device import check_device
 from npconv.random import default_generator
-from npconv.tensor import Tensor, _shape_args
+from npconv.tensor import Tensor, shape_args
 
 
 def _np_dtype(dtype, fallback=None):
@@ -54,7 +54,7 @@ def from_numpy(array) -> Tensor:
 
 
 def _filled(fill, size, dtype, requires_grad, device):
-    shape = _shape_args(size)
+    shape = shape_args(size)
     return _finish(xp.full(shape, fill, dtype=_np_dtype(dtype)), requires_grad, device)
 
 
@@ -88,13 +88,13 @@ def ones_like(t, dtype=None, requires_grad=False) -> Tensor:
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     rng = (generator or default_generator()).numpy_rng
-    array = rng.standard_normal(_shape_args(size)).astype(_np_dtype(dtype))
+    array = rng.standard_normal(shape_args(size)).astype(_np_dtype(dtype))
     return _finish(array, requires_grad, device)
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     rng = (generator or default_generator()).numpy_rng
-    array = rng.random(_shape_args(size)).astype(_np_dtype(dtype))
+    array = rng.random(shape_args(size)).astype(_np_dtype(dtype))
     return _finish(array, requires_grad, device)
 
 

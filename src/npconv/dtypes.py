@@ -31,9 +31,9 @@ int32 = int = dtype("int32", xp.int32, False, "Int")
 int64 = long = dtype("int64", xp.int64, False, "Long")
 bool = dtype("bool", xp.bool_, False, "Bool")
 
-_ALL = (float16, float32, float64, uint8, int8, int16, int32, int64, bool)
-_BY_NP = {d.np: d for d in _ALL}
-_BY_NAME = {d.name: d for d in _ALL}
+ALL_DTYPES = (float16, float32, float64, uint8, int8, int16, int32, int64, bool)
+BY_NUMPY_DTYPE = {d.np: d for d in ALL_DTYPES}
+_BY_NAME = {d.name: d for d in ALL_DTYPES}
 
 
 def as_dtype(value) -> dtype:
@@ -43,10 +43,10 @@ def as_dtype(value) -> dtype:
     if isinstance(value, str) and value in _BY_NAME:
         return _BY_NAME[value]
     try:
-        return _BY_NP[xp.dtype(value)]
+        return BY_NUMPY_DTYPE[xp.dtype(value)]
     except (TypeError, KeyError):
         raise TypeError(f"unsupported dtype {value!r}; expected one of "
-                        f"{', '.join(repr(d) for d in _ALL)}") from None
+                        f"{', '.join(repr(d) for d in ALL_DTYPES)}") from None
 
 
 def not_implemented_for(kernel: str, d: dtype, hint: str) -> NotImplementedError:

@@ -29,8 +29,9 @@ import zipfile
 
 import numpy as np
 
-import npconv
-from npconv.dtypes import _ALL, _BY_NP
+from npconv.creation import from_numpy
+from npconv.dtypes import ALL_DTYPES, BY_NUMPY_DTYPE
+from npconv.tensor import Tensor
 
 __all__ = ["load", "save"]
 
@@ -40,7 +41,7 @@ _MANIFEST = "npconv.json"
 _TEMPORARY_SUFFIX = ".npconv-tmp"
 _SCALARS = (type(None), bool, int, float, str)
 _CONTAINERS = {list: "list", tuple: "tuple", dict: "dict", collections.OrderedDict: "odict"}
-_TENSOR_DTYPES = ", ".join(d.name for d in _ALL) + " (in native byte order)"
+_TENSOR_DTYPES = ", ".join(d.name for d in ALL_DTYPES) + " (in native byte order)"
 _HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0,
                    (2, 0): np.lib.format.read_array_header_2_0}
 
@@ -247,7 +248,7 @@ class _Encoder:
         self.members: dict[int, dict] = {}
 
     def encode(self, obj):
-        if isinstance(obj, (npconv.Tensor, np.ndarray, np.generic)):  # np.float64 is a float
+        if isinstance(obj, (Tensor, np.ndarray, np.generic)):  # np.float64 is a float
             return self._array_node(obj)
         if isinstance(obj, _SCALARS):
             return obj
@@ -262,7 +263,7 @@ class _Encoder:
 
     def _array_node(self, obj) -> dict:
         if id(obj) not in self.members:
-            kind = "tensor" if isinstance(obj, npconv.Tensor) else \
+            kind = "tensor" if isinstance(obj, Tensor) else \
                 "ndarray" if isinstance(obj, np.ndarray) else "scalar"
             array = np.asarray(obj.detach().numpy() if kind == "tensor" else obj)
             if array.dtype.hasobject:
@@ -318,7 +319,7 @@ class _Reader:
         if dtype.hasobject:
             raise ValueError(f"member {name!r} holds an array of dtype {dtype}: Python objects, "
                              "which only pickle could read, and npconv never unpickles")
-        if kind == "tensor" and dtype not in _BY_NP:
+        if kind == "tensor" and dtype not in BY_NUMPY_DTYPE:
             raise ValueError(f"member {name!r} holds a tensor of dtype {dtype}; npconv tensors "
                              f"have the dtypes {_TENSOR_DTYPES}")
         if kind == "scalar" and shape != ():
@@ -370,7 +371,7 @@ class _Decoder:
     def _read_array(self, kind: str, member: str):
         array = self.reader.array(member, kind)
         if kind == "tensor":
-            return npconv.from_numpy(array)
+            return from_numpy(array)
         return array if kind == "ndarray" else array[()]
 
 

@@ -9,9 +9,11 @@ from npconv import dtypes
 from npconv._backend import xp
 from npconv.autograd import is_grad_enabled
 from npconv.autograd import math_ops as M
+from npconv.autograd import nn_ops as N
 from npconv.autograd import shape_ops as S
 from npconv.autograd.engine import run_backward
 from npconv.device import device as _device, check_device
+from npconv.random import default_generator
 
 MaxResult = namedtuple("max", ["values", "indices"])
 
@@ -58,9 +60,10 @@ class Tensor:
         if requires_grad:
             self.requires_grad_(True)
 
-    @classmethod
-    def _make(cls, array, requires_grad=False, base=None):
-        t = cls.__new__(cls)
+    @staticmethod
+    def _make(array, requires_grad=False, base=None):
+        """A Tensor around array, not copied; never a subclass, so ops on Parameters give Tensors."""
+        t = Tensor.__new__(Tensor)
         t._init(xp.asarray(array), requires_grad, base)
         return t
 
@@ -271,12 +274,10 @@ class Tensor:
         return self._inplace(self.data_array / _array(other))
 
     def uniform_(self, a=0.0, b=1.0, generator=None):
-        from npconv.random import default_generator
         rng = (generator or default_generator()).numpy_rng
         return self._inplace(rng.uniform(a, b, self.data_array.shape))
 
     def normal_(self, mean=0.0, std=1.0, generator=None):
-        from npconv.random import default_generator
         rng = (generator or default_generator()).numpy_rng
         return self._inplace(rng.normal(mean, std, self.data_array.shape))
 
@@ -372,13 +373,26 @@ class Tensor:
 
     clip = clamp
 
-    def softmax(self, dim):
-        from npconv.nn import functional as F
-        return F.softmax(self, dim)
+    def softmax(self, dim, dtype=None):
+        return self._softmax(N.Softmax, "softmax", dim, dtype)
 
-    def log_softmax(self, dim):
-        from npconv.nn import functional as F
-        return F.log_softmax(self, dim)
+    def log_softmax(self, dim, dtype=None):
+        return self._softmax(N.LogSoftmax, "log_softmax", dim, dtype)
+
+    def _softmax(self, op, name, dim, dtype):
+        """op along the checked dim, after the optional cast to dtype; a 0-d tensor acts as 1-d.
+        Integer and bool inputs are refused as torch refuses them (it has no such kernel)."""
+        x = self if dtype is None else self.to(dtypes.as_dtype(dtype))
+        ndim = builtins.max(x.dim(), 1)
+        dim = M.wrap_dim(dim, ndim)
+        if not x.dtype.is_floating_point:
+            kernel = f"{name}_lastdim_kernel_impl" if dim == ndim - 1 else f"{name}_kernel_impl"
+            raise dtypes.not_implemented_for(kernel, x.dtype,
+                                             f"{name} computes in floating point: convert the "
+                                             "input with .float(), or pass dtype=npconv.float32")
+        if x.dim() == 0:
+            return op.apply(x.reshape(1), dim=dim).reshape(())
+        return op.apply(x, dim=dim)
 
     # ---- reductions -------------------------------------------------------------------
     def sum(self, dim=None, keepdim=False, dtype=None):
@@ -392,13 +406,13 @@ class Tensor:
                                f"a floating point or complex dtype. Got: {self.dtype.name.capitalize()}")
         return M.Mean.apply(self, dim=dim, keepdim=keepdim)
 
-    def var(self, dim=None, keepdim=False, unbiased=True):
+    def var(self, dim=None, unbiased=True, keepdim=False):
         centered = self - self.mean(dim, keepdim=True)
-        n = self.numel() if dim is None else int(xp.prod([self.shape[d] for d in M._axes(dim, self.dim())]))
+        n = self.numel() if dim is None else int(xp.prod([self.shape[d] for d in M.reduction_axes(dim, self.dim())]))
         return (centered * centered).sum(dim, keepdim=keepdim) / builtins.max(n - builtins.int(unbiased), 1)
 
-    def std(self, dim=None, keepdim=False, unbiased=True):
-        return self.var(dim, keepdim, unbiased).sqrt()
+    def std(self, dim=None, unbiased=True, keepdim=False):
+        return self.var(dim, unbiased, keepdim).sqrt()
 
     def _reduce_dim(self, dim, keepdim, largest):
         return M.MaxDim.apply(self, dim=dim, keepdim=keepdim, largest=largest)
@@ -442,7 +456,7 @@ class Tensor:
     def view(self, *shape):
         if len(shape) == 1 and isinstance(shape[0], dtypes.dtype):
             return Tensor._make(self.data_array.view(shape[0].np), base=self)
-        shape = _shape_args(shape)
+        shape = shape_args(shape)
         return S.Reshape.apply(self, shape=_resolve_shape(shape, self.numel()))
 
     reshape = view
@@ -473,7 +487,7 @@ class Tensor:
         return self.reshape(shape)
 
     def permute(self, *dims):
-        return S.Permute.apply(self, dims=tuple(d % self.dim() for d in _shape_args(dims)))
+        return S.Permute.apply(self, dims=tuple(d % self.dim() for d in shape_args(dims)))
 
     def transpose(self, dim0, dim1):
         dims = list(range(self.dim()))
@@ -488,7 +502,7 @@ class Tensor:
         return self.permute(tuple(reversed(range(self.dim()))))
 
     def expand(self, *shape):
-        shape = tuple(o if s == -1 else s for s, o in zip(_shape_args(shape), self.shape))
+        shape = tuple(o if s == -1 else s for s, o in zip(shape_args(shape), self.shape))
         return S.Expand.apply(self, shape=shape)
 
     def expand_as(self, other):
@@ -528,7 +542,8 @@ def _index_key(key):
     return _array(key)
 
 
-def _shape_args(shape):
+def shape_args(shape):
+    """A size given as separate ints (2, 3) or as one sequence ((2, 3)) -> a tuple."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list, Size)):
         return tuple(shape[0])
     return tuple(shape)

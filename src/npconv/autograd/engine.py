@@ -90,6 +90,10 @@ class Function:
     their versions and backward checks them, so an in-place change in between raises torch's
     error instead of giving a wrong gradient. ``is_view`` ops (reshape, permute, ...) may
     return a view of input 0; a result that is one shares its version counter, as in torch.
+
+    Inputs are tensors or constants. The engine knows tensors only as graph nodes: objects with
+    ``data_array``, ``requires_grad``, ``grad_fn``, ``_version``, ``_accumulate_grad`` and
+    ``_make`` (which builds the results), so autograd needs nothing from the tensor layer above.
     """
 
     needs_input_grad: tuple = ()
@@ -98,21 +102,20 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs, **consts):
-        from npconv.tensor import Tensor
-
         fn = cls()
-        arrays = [t.data_array if isinstance(t, Tensor) else t for t in inputs]
-        fn.needs_input_grad = tuple(isinstance(t, Tensor) and t.requires_grad for t in inputs)
+        node = next(t for t in inputs if is_node(t))
+        arrays = [t.data_array if is_node(t) else t for t in inputs]
+        fn.needs_input_grad = tuple(is_node(t) and t.requires_grad for t in inputs)
         record = is_grad_enabled() and any(fn.needs_input_grad)
         out = fn.forward(*arrays, **consts)
         out, *extra = out if isinstance(out, tuple) else (out,)  # extras carry no gradient
         base = inputs[0] if cls.is_view and xp.may_share_memory(out, arrays[0]) else None
-        result = Tensor._make(out, requires_grad=record, base=base)
+        result = node._make(out, requires_grad=record, base=base)
         if record:
             fn.inputs = inputs
             result.grad_fn = fn
             fn.saved_versions = tuple((i, fn._saved(i, result)._version) for i in fn.saves)
-        return (result, *map(Tensor._make, extra)) if extra else result
+        return (result, *map(node._make, extra)) if extra else result
 
     def _saved(self, i, output):
         return output if i is OUTPUT else self.inputs[i]
@@ -158,6 +161,11 @@ def each_saved_for_the_other(needs_input_grad) -> tuple:
     return tuple(i for i, other in ((0, 1), (1, 0)) if needs_input_grad[other])
 
 
+def is_node(x) -> bool:
+    """Whether an op input is a tensor in the graph (it has a grad_fn slot), not a constant."""
+    return hasattr(x, "grad_fn")
+
+
 def _inputs(fn):
     if not hasattr(fn, "inputs"):
         raise RuntimeError(
@@ -188,8 +196,6 @@ def _topological_order(root):
 
 def run_backward(root, grad, retain_graph: bool = False):
     """Propagate ``grad`` from ``root`` to every leaf that requires grad, accumulating ``.grad``."""
-    from npconv.tensor import Tensor
-
     grads = {id(root): grad}
     for node in _topological_order(root):
         g = grads.pop(id(node), None)
@@ -205,7 +211,7 @@ def run_backward(root, grad, retain_graph: bool = False):
         if not isinstance(parent_grads, tuple):
             parent_grads = (parent_grads,)
         for parent, pg in zip(fn.inputs, parent_grads):
-            if pg is None or not isinstance(parent, Tensor) or not parent.requires_grad:
+            if pg is None or not getattr(parent, "requires_grad", False):
                 continue
             pg = xp.asarray(pg, dtype=parent.data_array.dtype)
             key = id(parent)

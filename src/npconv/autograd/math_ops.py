@@ -175,16 +175,27 @@ class Where(Function):
                 unbroadcast(xp.where(self.cond, zero, g), self.shapes[1]))
 
 
-def _axes(dim, ndim):
+def wrap_dim(dim: int, ndim: int) -> int:
+    """dim in [0, ndim) for dim in [-ndim, ndim), else torch's IndexError."""
+    if not -ndim <= dim < ndim:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-ndim}, "
+                         f"{ndim - 1}], but got {dim})")
+    return dim % ndim
+
+
+def reduction_axes(dim, ndim: int) -> tuple:
+    """The axes a reduction over dim covers (None: all; an int or a sequence of ints), each
+    checked as torch does; a 0-d tensor takes dim 0 or -1, which covers no axis."""
     if dim is None:
         return tuple(range(ndim))
     dims = dim if isinstance(dim, (tuple, list)) else (dim,)
-    return tuple(d % ndim if ndim else 0 for d in dims)
+    axes = tuple(wrap_dim(d, max(ndim, 1)) for d in dims)
+    return axes if ndim else ()
 
 
 class Sum(Function):
     def forward(self, a, dim=None, keepdim=False, dtype=None):
-        self.shape, self.axes = a.shape, _axes(dim, a.ndim)
+        self.shape, self.axes = a.shape, reduction_axes(dim, a.ndim)
         return xp.asarray(a.sum(axis=self.axes, keepdims=keepdim, dtype=dtype))
 
     def backward(self, g):
@@ -195,7 +206,7 @@ class Sum(Function):
 
 class Mean(Function):
     def forward(self, a, dim=None, keepdim=False):
-        self.shape, self.axes = a.shape, _axes(dim, a.ndim)
+        self.shape, self.axes = a.shape, reduction_axes(dim, a.ndim)
         self.count = max(1, int(xp.prod([a.shape[i] for i in self.axes])))
         return xp.asarray(a.mean(axis=self.axes, keepdims=keepdim))
 
@@ -211,7 +222,7 @@ class Amax(Function):
     saves = (0, OUTPUT)
 
     def forward(self, a, dim=None, keepdim=False):
-        self.a, self.axes = a, _axes(dim, a.ndim)
+        self.a, self.axes = a, reduction_axes(dim, a.ndim)
         self.out = a.max(axis=self.axes, keepdims=True)
         return self.out if keepdim else xp.squeeze(self.out, self.axes)
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-import npconv
+from npconv.creation import from_numpy
 from npconv.utils.data import Dataset, StackedBatch
 from npconv.vision import idx
 from npconv.vision.transforms import batch_transform
@@ -73,8 +73,8 @@ class MNIST(Dataset):
         if download:
             self.download()
         images, labels = (_load_verified(path) for path in self._raw_paths())
-        self.data = npconv.from_numpy(images)
-        self.targets = npconv.from_numpy(labels.astype(np.int64))
+        self.data = from_numpy(images)
+        self.targets = from_numpy(labels.astype(np.int64))
 
     @property
     def raw_folder(self) -> str:

@@ -11,7 +11,9 @@ import sys
 
 import numpy as np
 
-import npconv
+from npconv.creation import from_numpy
+from npconv.dtypes import get_default_dtype
+from npconv.tensor import Tensor
 
 __all__ = ["Compose", "Normalize", "ToTensor", "batch_transform"]
 
@@ -44,11 +46,11 @@ class ToTensor:
     """
 
     def __call__(self, pic):
-        return npconv.from_numpy(_to_chw(_as_array(pic), batched=False))
+        return from_numpy(_to_chw(_as_array(pic), batched=False))
 
     def batched(self, pics):
         """(N,H,W) or (N,H,W,C) ndarray -> (N,C,H,W) tensor, equal to stacking per-image calls."""
-        return npconv.from_numpy(_to_chw(_as_array(pics), batched=True))
+        return from_numpy(_to_chw(_as_array(pics), batched=True))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -76,7 +78,7 @@ def _to_chw(array: np.ndarray, batched: bool) -> np.ndarray:
     chw = array[..., None, :, :] if image_ndim == 2 else np.moveaxis(array, -1, -3)
     if chw.dtype != np.uint8:
         return np.ascontiguousarray(chw)
-    scaled = np.empty(chw.shape, dtype=npconv.get_default_dtype().np)
+    scaled = np.empty(chw.shape, dtype=get_default_dtype().np)
     return np.divide(chw, 255, out=scaled)
 
 
@@ -89,7 +91,7 @@ class Normalize:
         self.inplace = inplace
 
     def __call__(self, tensor):
-        if not isinstance(tensor, npconv.Tensor):
+        if not isinstance(tensor, Tensor):
             raise TypeError(f"img should be Tensor Image. Got {type(tensor)}")
         if not tensor.is_floating_point():
             raise TypeError(f"Input tensor should be a float tensor. Got {tensor.dtype}.")
@@ -103,7 +105,7 @@ class Normalize:
                              "to division by zero.")
         out = np.subtract(array, mean, out=array if self.inplace else None)
         np.divide(out, std, out=out)
-        return tensor if self.inplace else npconv.from_numpy(out)
+        return tensor if self.inplace else from_numpy(out)
 
     # (..., C, H, W) already covers a batch (N, C, H, W).
     batched = __call__

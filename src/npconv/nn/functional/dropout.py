@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from npconv.autograd.nn_ops import Dropout
-from npconv.nn.functional.activation import _inplace
+from npconv.nn.functional.activation import as_inplace
 from npconv.random import default_generator
 from npconv.tensor import Tensor
 
@@ -18,4 +18,4 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         raise RuntimeError("result type Float can't be cast to the desired output type "
                            f"{input.dtype.legacy_name} (dropout scales kept elements by "
                            "1 / (1 - p); convert the input with .float())")
-    return _inplace(input, Dropout.apply(input, p=p, rng=default_generator().numpy_rng), inplace)
+    return as_inplace(input, Dropout.apply(input, p=p, rng=default_generator().numpy_rng), inplace)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import operator
 from collections import OrderedDict
 
-from npconv.nn.modules.module import Module, _addindent
+from npconv.nn.modules.module import Module, indent_tail
 
 
 def _check_module(module) -> Module:
@@ -91,6 +91,6 @@ class ModuleList(_Indexed):
                 runs.append([i, i, text])
         if not runs:
             return self._get_name() + "()"
-        lines = [_addindent(f"({a}): {text}" if a == b else f"({a}-{b}): {b - a + 1} x {text}", 2)
+        lines = [indent_tail(f"({a}): {text}" if a == b else f"({a}-{b}): {b - a + 1} x {text}", 2)
                  for a, b, text in runs]
         return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"

@@ -4,13 +4,15 @@ from __future__ import annotations
 from collections import OrderedDict, namedtuple
 
 from npconv.autograd import no_grad
+from npconv.device import check_device
 from npconv.nn.parameter import Parameter
 from npconv.tensor import Tensor
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
 
-def _addindent(text: str, spaces: int) -> str:
+def indent_tail(text: str, spaces: int) -> str:
+    """Indent every line but the first: a child's repr nested in its parent's."""
     lines = text.split("\n")
     return lines[0] if len(lines) == 1 else "\n".join(
         [lines[0]] + [" " * spaces + line for line in lines[1:]])
@@ -227,7 +229,6 @@ class Module:
         return self
 
     def cuda(self, device=None):
-        from npconv.device import check_device
         check_device("cuda")
 
     def type(self, dst_type):
@@ -278,7 +279,7 @@ class Module:
 
     def __repr__(self) -> str:
         lines = self.extra_repr().split("\n") if self.extra_repr() else []
-        lines += [f"({name}): {_addindent(repr(module), 2)}"
+        lines += [f"({name}): {indent_tail(repr(module), 2)}"
                   for name, module in self._modules.items()]
         if not self._modules and len(lines) <= 1:
             return f"{self._get_name()}({''.join(lines)})"

@@ -13,8 +13,9 @@ import math
 
 import numpy as np
 
-import npconv
+from npconv.creation import from_numpy, stack
 from npconv.random import default_generator
+from npconv.tensor import Tensor
 
 __all__ = ["BatchSampler", "DataLoader", "RandomSampler", "Sampler", "SequentialSampler",
            "StackedBatch", "default_collate"]
@@ -45,10 +46,10 @@ class StackedBatch(collections.abc.Sequence):
 
 
 def _collate_column(column):
-    if isinstance(column, npconv.Tensor):
+    if isinstance(column, Tensor):
         return column
     if isinstance(column, np.ndarray):
-        return npconv.from_numpy(column)
+        return from_numpy(column)
     return default_collate(column)
 
 
@@ -66,17 +67,17 @@ def default_collate(batch):
     if isinstance(batch, StackedBatch):
         return batch.collated()
     elem = batch[0]
-    if isinstance(elem, npconv.Tensor):
-        return npconv.stack(list(batch), 0)
+    if isinstance(elem, Tensor):
+        return stack(list(batch), 0)
     if isinstance(elem, (np.ndarray, np.generic)) and not isinstance(elem, (np.str_, np.bytes_)):
         if elem.dtype.kind in "OSUV":
             raise TypeError(_COLLATE_ERROR.format(elem.dtype))
-        return npconv.from_numpy(np.stack(batch) if isinstance(elem, np.ndarray) else
+        return from_numpy(np.stack(batch) if isinstance(elem, np.ndarray) else
                                  np.asarray(batch))
     if isinstance(elem, float):
-        return npconv.from_numpy(np.asarray(batch, dtype=np.float64))
+        return from_numpy(np.asarray(batch, dtype=np.float64))
     if isinstance(elem, int):
-        return npconv.from_numpy(np.asarray(batch))
+        return from_numpy(np.asarray(batch))
     if isinstance(elem, (str, bytes)):
         return batch
     if isinstance(elem, collections.abc.Mapping):

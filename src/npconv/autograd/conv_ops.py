@@ -3,16 +3,16 @@ from __future__ import annotations
 
 from npconv.autograd.engine import Function
 from npconv.kernels import pad as pad_kernels
-from npconv.kernels.conv2d import algorithm, choose
+from npconv.kernels.conv import algorithm, choose
 
 
 class Conv2d(Function):
     """y = conv(x, w) + b.  gx = backward_data(gy, w), gw = backward_weight(gy, x),
     gb = sum of gy over N, H, W.  Only the gradients that are needed are computed.
-    algo names a registered algorithm; None lets kernels.conv2d.choose pick one for the shapes."""
+    algo names a registered algorithm; None lets kernels.conv.choose pick one for the shapes."""
 
     def forward(self, x, w, b, spec, algo=None):
-        self.algo = choose(spec, x.shape, w.shape) if algo is None else algorithm(algo)
+        self.algo = choose(spec, x.shape, w.shape) if algo is None else algorithm(algo, spec)
         self.x, self.w, self.spec = x, w, spec
         y = self.algo.forward(x, w, spec)
         if b is not None:

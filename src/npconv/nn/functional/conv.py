@@ -4,7 +4,7 @@ from __future__ import annotations
 import warnings
 
 from npconv.autograd.conv_ops import Conv2d
-from npconv.kernels.spec import ConvSpec
+from npconv.kernels.geometry import ConvSpec, same_padding
 from npconv.nn.functional.padding import pad
 from npconv.tensor import Tensor
 
@@ -28,15 +28,6 @@ def _pair(name: str, value) -> tuple[int, int]:
     return values
 
 
-def same_padding(kernel_size, dilation) -> tuple[int, int, int, int]:
-    """'same' padding per axis: total = d*(k-1), with the odd extra row/column after."""
-    sides = []
-    for k, d in zip(kernel_size, dilation):
-        total = d * (k - 1)
-        sides += [total // 2, total - total // 2]
-    return tuple(sides)
-
-
 def conv_spec(kernel_size, stride=1, padding=0, dilation=1, groups=1,
               padding_mode="zeros") -> ConvSpec:
     """Normalize conv arguments once, raising torch's RuntimeErrors for bad values."""
@@ -54,13 +45,13 @@ def conv_spec(kernel_size, stride=1, padding=0, dilation=1, groups=1,
                            "use groups >= 1)")
     if isinstance(padding, str):
         if padding == "valid":
-            sides = (0, 0, 0, 0)
+            sides = ((0, 0), (0, 0))
         elif padding == "same":
             if any(s != 1 for s in stride):
                 raise RuntimeError("padding='same' is not supported for strided convolutions "
                                    f"(got stride={stride}); use stride=1, or compute the padding "
                                    "as an int and pass it explicitly")
-            sides = same_padding(kernel_size, dilation)
+            sides = tuple(map(same_padding, kernel_size, dilation))
         else:
             raise RuntimeError(f"Invalid padding string: '{padding}' (expected 'same' or "
                                "'valid', lowercase)")
@@ -69,8 +60,8 @@ def conv_spec(kernel_size, stride=1, padding=0, dilation=1, groups=1,
         if ph < 0 or pw < 0:
             raise RuntimeError(f"negative padding is not supported (got padding={(ph, pw)}; "
                                "use F.pad with negative values to crop)")
-        sides = (ph, ph, pw, pw)
-    return ConvSpec(stride, sides, dilation, groups, padding_mode)
+        sides = ((ph, ph), (pw, pw))
+    return ConvSpec(tuple(kernel_size), stride, sides, dilation, groups, padding_mode)
 
 
 def _type_error_name(t: Tensor) -> str:
@@ -130,8 +121,8 @@ def check_conv_input(input: Tensor, weight: Tensor, bias, spec: ConvSpec) -> Non
         raise RuntimeError(f"Given weight of size {list(weight.shape)}, expected bias to be "
                            f"1-dimensional with {out_channels} elements, but got bias of size "
                            f"{list(bias.shape)} instead")
-    ph, pw = spec.padded_size(shape[2], shape[3])
-    kh, kw = spec.dilated_kernel(weight.shape[2], weight.shape[3])
+    ph, pw = spec.padded_size(shape[2:])
+    kh, kw = spec.dilated_kernel
     if ph < kh or pw < kw:
         raise RuntimeError(f"Calculated padded input size per channel: ({ph} x {pw}). Kernel "
                            f"size: ({kh} x {kw}). Kernel size can't be greater than actual input "
@@ -144,8 +135,7 @@ def conv2d_with_spec(input: Tensor, weight: Tensor, bias, spec: ConvSpec) -> Ten
     batched = input.dim() == 4
     x = input if batched else input.unsqueeze(0)
     if spec.padding_mode != "zeros":
-        top, bottom, left, right = spec.padding
-        x = pad(x, (left, right, top, bottom), mode=spec.padding_mode)
+        x = pad(x, spec.pad_widths, mode=spec.padding_mode)
         spec = spec.zero_padding
     y = Conv2d.apply(x, weight, bias, spec=spec)
     return y if batched else y.squeeze(0)
@@ -161,7 +151,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) 
                         f"{type(input).__name__} and {type(weight).__name__}")
     spec = conv_spec(tuple(weight.shape[2:]), stride, padding, dilation, groups)
     check_conv_input(input, weight, bias, spec)
-    if padding == "same" and spec.padding[0::2] != spec.padding[1::2]:
+    if padding == "same" and not spec.symmetric:
         warnings.warn("Using padding='same' with even kernel lengths and odd dilation may "
                       "require a zero-padded copy of the input be created", UserWarning,
                       stacklevel=2)

@@ -53,8 +53,7 @@ class Conv2d(Module):
         self.output_padding, self.transposed = (0, 0), False
         self.spec = conv_spec(self.kernel_size, self.stride, self.padding, self.dilation,
                               groups, padding_mode)
-        top, bottom, left, right = self.spec.padding
-        self._reversed_padding_repeated_twice = (left, right, top, bottom)
+        self._reversed_padding_repeated_twice = self.spec.pad_widths
         self.weight = Parameter(creation.empty(
             out_channels, in_channels // groups, *self.kernel_size, dtype=dtype))
         if bias:

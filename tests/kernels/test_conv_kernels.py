@@ -312,6 +312,45 @@ def test_im2col_columns_give_the_conv_and_col2im_is_their_adjoint(nd, data, clos
     np.testing.assert_allclose(np.sum(cols * probe), np.sum(x * back), rtol=1e-10)
 
 
+class _CountingXp:
+    """numpy, with ndindex counting the steps of the loops that iterate it (col2im's loops over
+    kernel offsets or output positions): the Python-level work, independent of machine speed."""
+
+    def __init__(self):
+        self.steps = 0
+
+    def __getattr__(self, name):
+        return getattr(np, name)
+
+    def ndindex(self, *shape):
+        for index in np.ndindex(*shape):
+            self.steps += 1
+            yield index
+
+
+@pytest.mark.parametrize("size, kernel, padding, stride, groups, dtype", [
+    ((3, 3), (31, 31), ((30, 30), (30, 30)), (1, 1), 1, "float64"),  # 33x33 out of 3x3
+    ((4, 5), (21, 17), ((20, 19), (3, 16)), (2, 3), 2, "float32"),
+    ((33, 34), (31, 31), ((0, 0), (0, 1)), (1, 1), 1, "float64"),  # 3x4 positions, 961 offsets
+    ((9,), (40,), ((35, 39),), (2,), 3, "float64"),
+    ((2, 3, 2), (7, 6, 8), ((6, 6), (5, 4), (7, 7)), (1, 2, 1), 1, "float32"),
+], ids=["2d-dual", "2d-dual-strided-grouped", "2d-positions", "1d-dual", "3d-dual"])
+def test_large_kernels_match_torch_with_few_loop_steps(size, kernel, padding, stride, groups,
+                                                        dtype, close, monkeypatch):
+    """Issue 12 item 6: a kernel with more elements than the output has positions. col2im
+    looped over every kernel offset (per band of rows: 961 steps per band for a 31x31 kernel
+    over a 3x3 input padded by 30); now its loop makes at most as many steps as the input and
+    the output have positions (the convs whose output is larger than the input go through the
+    dual), over all three ops together. Same numbers as torch."""
+    spec = ConvSpec(kernel, stride, padding, (1,) * len(kernel), groups)
+    case = dict(n=2, c=2 * groups, o=groups, groups=groups, size=size, dtype=dtype, spec=spec)
+    counting = _CountingXp()
+    monkeypatch.setattr(conv_im2col, "xp", counting)
+    check_against_torch(case, close, conv_im2col)
+    positions = min(np.prod(size), np.prod(spec.conv_output_size(size)))
+    assert counting.steps <= positions < np.prod(kernel), counting.steps
+
+
 def test_chunk_buffer_stays_under_budget():
     """The 8x3x224x224 -> 64 case from the brief: one item per chunk, so the column buffer is
     one item's 27 x 224*224 floats, well under the budget."""

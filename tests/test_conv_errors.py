@@ -146,6 +146,11 @@ ND_CASES = {
         xs(t, nd, size=0), ws(t, nd)),
     "kernel larger than empty batch": lambda t, n, f, nd: fconv(f, nd)(
         xs(t, nd, n=0), ws(t, nd), dilation=5),
+    "zero-size kernel": lambda t, n, f, nd: fconv(f, nd)(
+        xs(t, nd, dtype=t.float64), ws(t, nd, k=0, dtype=t.float64)),
+    "zero-size kernel on one axis": lambda t, n, f, nd: fconv(f, nd)(
+        xs(t, nd, dtype=t.float64), x_(t, 6, 4, *(3,) * (nd - 1), 0, dtype=t.float64)),
+    "zero-size kernel, float32": lambda t, n, f, nd: fconv(f, nd)(xs(t, nd), ws(t, nd, k=0)),
     "input of too many dims": lambda t, n, f, nd: fconv(f, nd)(x_(t, 1, 1, 4, *(8,) * nd),
                                                                ws(t, nd, c=1)),
     "input of too few dims": lambda t, n, f, nd: fconv(f, nd)(x_(t, *(8,) * nd), ws(t, nd)),
@@ -202,11 +207,21 @@ MODULE_CASES = {
     "float groups": (lambda t, n, nd: mconv(n, nd)(4, 4, 3, groups=2.0), None),
     "float kernel_size": (lambda t, n, nd: mconv(n, nd)(4, 4, 2.5), None),
     "string kernel_size": (lambda t, n, nd: mconv(n, nd)(4, 4, "3"), None),
+    "negative kernel_size": (lambda t, n, nd: mconv(n, nd)(4, 4, -1), None),
+    "negative kernel_size on one axis": (
+        lambda t, n, nd: mconv(n, nd)(4, 4, (3,) * (nd - 1) + (-2,)), None),
+    "negative in_channels": (lambda t, n, nd: mconv(n, nd)(-1, 4, 3), None),
     "channel mismatch": (lambda t, n, nd: mconv(n, nd)(3, 6, 3), xs),
     "stride 0": (lambda t, n, nd: mconv(n, nd)(4, 6, 3, stride=0), xs),
     "negative stride": (lambda t, n, nd: mconv(n, nd)(4, 6, 3, stride=-1), xs),
     "negative padding": (lambda t, n, nd: mconv(n, nd)(4, 6, 3, padding=-1), xs),
     "dilation 0": (lambda t, n, nd: mconv(n, nd)(4, 6, 3, dilation=0), xs),
+    "zero kernel_size": (lambda t, n, nd: mconv(n, nd)(4, 6, 0, dtype=t.float64),
+                         lambda t, nd: xs(t, nd, dtype=t.float64)),
+    "zero kernel_size on one axis": (
+        lambda t, n, nd: mconv(n, nd)(4, 6, (0,) + (3,) * (nd - 1), dtype=t.float64),
+        lambda t, nd: xs(t, nd, dtype=t.float64)),
+    "zero kernel_size, float32": (lambda t, n, nd: mconv(n, nd)(4, 6, 0), xs),
     "no output channels": (lambda t, n, nd: mconv(n, nd)(4, 0, 3), xs),
     "kernel_size of too many values": (lambda t, n, nd: mconv(n, nd)(4, 6, (3,) * (nd + 1)), xs),
     "bool stride": (lambda t, n, nd: mconv(n, nd)(4, 6, 3, stride=True), xs),
@@ -214,7 +229,9 @@ MODULE_CASES = {
     "reflect padding too large": (
         lambda t, n, nd: mconv(n, nd)(4, 6, 3, padding=8, padding_mode="reflect"), xs),
 }
-OWN_WORDING = set()
+# cases whose messages differ from torch's on purpose: torch's float32 path names a oneDNN
+# primitive ("could not create a primitive descriptor..."); npconv gives float64's wording
+OWN_WORDING = {"zero-size kernel, float32", "zero kernel_size, float32"}
 
 
 def _message_start(text: str) -> str:
@@ -258,7 +275,8 @@ def test_same_exception_as_torch_for_every_ndim(name, nd):
 def test_module_errors_as_torch_at_construction_or_forward(name, nd):
     """A layer raises at construction what torch refuses there (groups, channels % groups, the
     padding string and mode, sizes no tensor can have), the rest when it runs, as torch: a
-    non-positive stride or dilation, a negative padding."""
+    zero-size kernel (issue 12 item 5: npconv's Conv2d(3, 4, 0) gave an output larger than its
+    input), a non-positive stride or dilation, a negative padding."""
     build, make_input = MODULE_CASES[name]
     at_construction = _both(lambda t, n, f: build(t, n, nd))
     if make_input is None:
@@ -266,6 +284,28 @@ def test_module_errors_as_torch_at_construction_or_forward(name, nd):
     else:
         assert at_construction == [None, None], f"{name}: construction raised {at_construction}"
         _same_error(*_both(lambda t, n, f: build(t, n, nd)(make_input(t, nd))), name)
+
+
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def test_torch_accepts_numpy_integers_and_true_and_so_do_we(nd, close):
+    """Issue 12 item 5: numpy integers as kernel_size, stride, padding, dilation and groups, in
+    the functional and the module (kept as given, as torch's repr shows), and True as a
+    kernel size (1), which torch's module takes; the same outputs as torch."""
+    i = np.int64
+    x = np.random.default_rng(0).standard_normal((2, 4, *(9,) * nd)).astype(np.float32)
+    for kw in (dict(kernel_size=i(3), stride=i(2), padding=i(1), dilation=i(2), groups=i(2)),
+               dict(kernel_size=(i(3),) * nd, stride=(i(2),) * nd, padding=[i(1)] * nd),
+               dict(kernel_size=True), dict(kernel_size=(True,) * nd, stride=np.int32(2))):
+        ours, ref = mconv(nn, nd)(4, 6, **kw), mconv(torch.nn, nd)(4, 6, **kw)
+        assert repr(ours) == repr(ref)
+        ours.weight = nn.Parameter(npconv.tensor(ref.weight.detach().numpy()))
+        ours.bias = nn.Parameter(npconv.tensor(ref.bias.detach().numpy()))
+        close(ours(npconv.tensor(x)).detach().numpy(), ref(torch.tensor(x)).detach().numpy(),
+              "float32", str(kw))
+        args = {k: v for k, v in kw.items() if k != "kernel_size"}
+        ty = fconv(torch.nn.functional, nd)(torch.tensor(x), ref.weight, ref.bias, **args)
+        y = fconv(F, nd)(npconv.tensor(x), ours.weight, ours.bias, **args)
+        close(y.detach().numpy(), ty.detach().numpy(), "float32", f"F {kw}")
 
 
 def test_module_negative_padding_in_a_padding_mode_crops_as_torch():
@@ -294,7 +334,7 @@ def test_nd_messages_equal_torch_where_torch_names_the_numbers(nd):
     for name in ("channel mismatch", "unbatched channel mismatch", "bias size", "bias 0-D",
                  "kernel larger than input", "input of too many dims", "weight of one more dim",
                  "weight of one more dim, same", "weight not divisible by groups",
-                 "no output channels", "stride of too many values"):
+                 "no output channels", "zero-size kernel", "stride of too many values"):
         ours, theirs = _both(lambda t, n, f: ND_CASES[name](t, n, f, nd))
         assert str(ours).startswith(str(theirs).split("\n")[0]), (str(ours), str(theirs))
 

@@ -9,6 +9,7 @@ the dtypes, and last the zero dilation, zero-size kernel and bool input torch re
 """
 from __future__ import annotations
 
+import numbers
 import operator
 import warnings
 
@@ -23,8 +24,8 @@ _EXAMPLES = {"stride": "stride=2 or stride=(2, 1)", "dilation": "dilation=2 or d
 
 
 def _is_int(value) -> bool:
-    """What torch's parser takes as an int: not a bool."""
-    return isinstance(value, int) and not isinstance(value, bool)
+    """What torch's parser takes as an int: any Integral (numpy's too), but not a bool."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def _invalid(fn, what, expected):
@@ -234,11 +235,18 @@ def _check_dtypes(input, weight):
 
 
 def _check_last(ndim, input, spec):
-    """What torch refuses only once the shapes are known good: a zero dilation, bool
-    tensors."""
+    """What torch refuses only once the shapes are known good: a zero dilation, a zero-size
+    kernel (its output would be larger than the input), bool tensors."""
     if any(d == 0 for d in spec.dilation):
         raise RuntimeError(f"non-positive dilation is not supported (got dilation="
                            f"{spec.dilation}; every dilation must be >= 1)")
+    kernel = spec.kernel_size
+    if 0 in kernel:
+        got = (f": {' x '.join(map(str, kernel))} (TxHxW)" if ndim == 3 else
+               " kernel_height: {} kernel_width: {}".format(*((1,) * (2 - ndim) + kernel)))
+        raise RuntimeError(f"kernel size should be greater than zero, but got{got} (the weight's "
+                           f"kernel is {kernel}, which has no window; every kernel_size must be "
+                           ">= 1)")
     if input.dtype.name == "bool":
         raise NotImplementedError(f"\"{'compute_columns3d' if ndim == 3 else 'slow_conv2d_cpu'}\" "
                                   "not implemented for 'Bool' (convert the input and the weight "

@@ -114,7 +114,7 @@ def _compare(cfg, ours_fn, torch_fn, close):
 
 
 @NDIMS
-@settings(max_examples=120)
+@settings(max_examples=250)
 @given(data=st.data())
 def test_functional_conv_matches_torch(nd, data, close, count_config):
     cfg = data.draw(conv_configs(nd))
@@ -128,7 +128,7 @@ def test_functional_conv_matches_torch(nd, data, close, count_config):
 
 
 @NDIMS
-@settings(max_examples=80)
+@settings(max_examples=150)
 @given(data=st.data())
 def test_module_conv_matches_torch(nd, data, close, count_config):
     cfg = data.draw(conv_configs(nd, modes=("zeros", "reflect", "replicate", "circular")))

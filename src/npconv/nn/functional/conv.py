@@ -96,7 +96,7 @@ def _check_values(padding, stride, dilation):
     """torch's per-axis value checks, in its order (a zero dilation is refused later)."""
     if any(p < 0 for side in padding for p in side):
         raise RuntimeError(f"negative padding is not supported (got (lo, hi) per axis {padding}; "
-                           "crop the input with F.pad, whose negative values crop, instead)")
+                           "to crop the input, use F.pad with negative values)")
     if any(s <= 0 for s in stride):
         raise RuntimeError(f"non-positive stride is not supported (got stride={stride}; every "
                            "stride must be >= 1)")
@@ -203,10 +203,15 @@ def _check_shapes(x, weight, bias, spec):
                            f"{list(bias.shape)} instead")
     padded, kernel = spec.padded_size(x.shape[2:]), spec.dilated_kernel
     if any(p < k for p, k in zip(padded, kernel)):
-        raise RuntimeError(f"Calculated padded input size per channel: ({' x '.join(map(str, padded))})"
-                           f". Kernel size: ({' x '.join(map(str, kernel))}). Kernel size can't be "
-                           "greater than actual input size (make the input larger, or reduce "
-                           "kernel_size/dilation, or add padding)")
+        raise RuntimeError(f"Calculated padded input size per channel: ({_by(padded)}). Kernel "
+                           f"size: ({_by(kernel)}). Kernel size can't be greater than actual "
+                           "input size (make the input larger, or reduce kernel_size/dilation, "
+                           "or add padding)")
+
+
+def _by(sizes):
+    """(8, 8) -> '8 x 8', as torch prints sizes per channel."""
+    return " x ".join(map(str, sizes))
 
 
 def _channel_hint(x, expected):
@@ -242,7 +247,7 @@ def _check_last(ndim, input, spec):
                            f"{spec.dilation}; every dilation must be >= 1)")
     kernel = spec.kernel_size
     if 0 in kernel:
-        got = (f": {' x '.join(map(str, kernel))} (TxHxW)" if ndim == 3 else
+        got = (f": {_by(kernel)} (TxHxW)" if ndim == 3 else
                " kernel_height: {} kernel_width: {}".format(*((1,) * (2 - ndim) + kernel)))
         raise RuntimeError(f"kernel size should be greater than zero, but got{got} (the weight's "
                            f"kernel is {kernel}, which has no window; every kernel_size must be "

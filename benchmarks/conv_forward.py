@@ -1,7 +1,7 @@
 """Time the npconv conv kernels against torch (2 threads) on the cases that matter.
 
 Run: python benchmarks/conv_forward.py [--repeat N] [--algo NAME] [--no-keep-freed-memory]
-Prints, per case, the algorithm npconv uses (kernels.conv2d.choose, or --algo to force one),
+Prints, per case, the algorithm npconv uses (kernels.conv.choose, or --algo to force one),
 best-of-N ms for forward, backward_data and backward_weight, the npconv/torch ratio, and
 npconv's peak temporary memory per op (tracemalloc peak minus the returned array's bytes).
 The machine should be otherwise idle: a second busy process makes the 2-thread BLAS stall.
@@ -16,8 +16,8 @@ import tracemalloc
 import numpy as np
 import torch
 
-from npconv.kernels import conv2d
-from npconv.kernels.spec import ConvSpec
+from npconv.kernels import conv
+from npconv.kernels.geometry import ConvSpec
 from npconv.memory import keep_freed_memory
 
 # (name, N, C, H, W, O, groups) with a 3x3 kernel, padding 1, stride 1
@@ -73,8 +73,8 @@ def run_case(name, n, c, h, w_, o, groups, repeat, algo):
     x = rng.standard_normal((n, c, h, w_), dtype=np.float32)
     w = rng.standard_normal((o, c // groups, 3, 3), dtype=np.float32)
     gy = rng.standard_normal((n, o, h, w_), dtype=np.float32)
-    spec = ConvSpec(padding=(1, 1, 1, 1), groups=groups)
-    kernel = conv2d.choose(spec, x.shape, w.shape) if algo is None else conv2d.algorithm(algo)
+    spec = ConvSpec((3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), groups)
+    kernel = conv.choose(spec, x.shape, w.shape) if algo is None else conv.algorithm(algo, spec)
     ours, theirs = npconv_ops(x, w, gy, spec, kernel), torch_ops(x, w, gy, groups)
     print(f"{name} (npconv: {kernel.__name__.rsplit('_', 1)[-1]})")
     for op in ours:
@@ -86,7 +86,7 @@ def run_case(name, n, c, h, w_, o, groups, repeat, algo):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=10)
-    parser.add_argument("--algo", choices=sorted(conv2d.ALGORITHMS),
+    parser.add_argument("--algo", choices=sorted(conv.ALGORITHMS),
                         help="force one algorithm (default: the one npconv chooses per case)")
     parser.add_argument("--keep-freed-memory", action=argparse.BooleanOptionalAction,
                         default=True, help="apply npconv.memory.keep_freed_memory() first")

@@ -103,12 +103,9 @@ def test_module_imports_have_no_cycle():
 
 
 def test_no_private_name_is_imported_from_another_file():
-    # nn/functional/conv.py is being rewritten by the N-d conv work (issue 6), which moves its
-    # helpers; linear.py's use of its dtype names goes with that rewrite.
-    pending = {("npconv.nn.functional.linear", "npconv.nn.functional.conv", "_type_error_name")}
     private = {(m, target, name) for m in MODULES for _, target, name in _imports(m)
                if name and name.startswith("_") and not name.startswith("__")}
-    assert not private - pending, "make these public where they belong, or move them: " + \
+    assert not private, "make these public where they belong, or move them: " + \
         ", ".join(f"{m} imports {name} from {target}" for m, target, name in sorted(private))
 
 

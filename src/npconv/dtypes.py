@@ -55,6 +55,17 @@ def not_implemented_for(kernel: str, d: dtype, hint: str) -> NotImplementedError
     return NotImplementedError(f"\"{kernel}\" not implemented for '{d.legacy_name}' ({hint})")
 
 
+_CPP_NAMES = {"float16": "c10::Half", "float32": "float", "float64": "double", "int64": "long int",
+              "int32": "int", "uint8": "unsigned char", "int8": "signed char",
+              "int16": "short int", "bool": "bool"}
+
+
+def cpp_type_name(d: dtype) -> str:
+    """The C++ name torch's messages give a dtype ("Input type (float) and bias type (double)
+    ...", "... have the same dtype, but got: float != double")."""
+    return _CPP_NAMES[d.name]
+
+
 _default_dtype = float32
 
 

@@ -1,68 +1,85 @@
-"""The conv2d algorithms on arrays (every entry of conv2d.ALGORITHMS): forward, backward_data and
-backward_weight against torch (F.pad for the asymmetric padding, then F.conv2d and
-autograd.grad) over random configurations, and against central finite differences without
-torch; and which algorithm conv2d.choose picks."""
+"""The conv algorithms on arrays (every entry of conv.ALGORITHMS, on every number of spatial axes it
+supports): forward, backward_data and backward_weight against torch (F.pad for the asymmetric
+padding, then F.conv1d/2d/3d and autograd.grad) over random configurations, and against central
+finite differences without torch; im2col/col2im against F.unfold/F.fold; which algorithm
+conv.choose picks, and that no algorithm runs a spec it does not support."""
 import contextlib
+import dataclasses
 import tracemalloc
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from npconv.autograd.conv_ops import Conv2d
-from npconv.kernels import _common, conv2d, conv2d_direct, conv2d_im2col
-from npconv.kernels.spec import ConvSpec
+from npconv.autograd.conv_ops import Convolution
+from npconv.kernels import _common, conv, conv_direct, conv_im2col
+from npconv.kernels.geometry import ConvSpec
 from npconv.tensor import Tensor
 
 torch = pytest.importorskip("torch")
-torch.set_num_threads(2)
+torch.set_num_threads(1)
+F = torch.nn.functional
 
-# the close/count_config fixtures are pure functions, safe to share across examples
-FIXTURES = dict(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-ALGORITHMS = pytest.mark.parametrize("algo", list(conv2d.ALGORITHMS.values()),
-                                     ids=list(conv2d.ALGORITHMS))
 # the module attribute that bounds each algorithm's batch chunks or tiles, in bytes
-BUDGETS = {conv2d_im2col: "COL_BUDGET", conv2d_direct: "TILE_BUDGET"}
+BUDGETS = {conv_im2col: "COL_BUDGET", conv_direct: "TILE_BUDGET"}
+
+
+def spec_of(kernel, stride=None, padding=None, dilation=None, groups=1):
+    """A ConvSpec with defaults (stride 1, no padding, dilation 1) per axis."""
+    nd = len(kernel)
+    return ConvSpec(tuple(kernel), stride or (1,) * nd, padding or ((0, 0),) * nd,
+                    dilation or (1,) * nd, groups)
+
+
+# (algorithm, ndim) for every number of spatial axes each algorithm supports
+PAIRS = [(algo, nd) for algo in conv.ALGORITHMS.values() for nd in (1, 2, 3)
+         if algo.supports(spec_of((1,) * nd))]
+ALGO_NDIM = pytest.mark.parametrize(
+    "algo, nd", PAIRS, ids=[f"{a.__name__.rsplit('_', 1)[-1]}-{nd}d" for a, nd in PAIRS])
 
 
 @st.composite
-def conv_cases(draw, depthwise=False, dtypes=("float32", "float64")):
+def conv_cases(draw, nd, depthwise=False, dtypes=("float32", "float64")):
     """A valid configuration: unequal per-axis kernel/stride/dilation, asymmetric padding, and
-    sizes that often leave rows no window reaches ((H + pads - dk) % stride != 0)."""
+    sizes that often leave cells no window reaches ((S + pads - dk) % stride != 0). 3-d cases
+    draw smaller kernels and sizes."""
     groups = draw(st.integers(1, 6)) if depthwise else draw(st.sampled_from([1, 1, 2, 3]))
     cg = 1 if depthwise else draw(st.integers(1, 3))
-    kernel = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
-    dilation = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
-    padding = tuple(draw(st.integers(0, 3)) for _ in range(4))
+    kmax, extra = (3, 3) if nd == 3 else (4, 6)
+    kernel = tuple(draw(st.integers(1, kmax)) for _ in range(nd))
+    dilation = tuple(draw(st.integers(1, 3)) for _ in range(nd))
+    padding = tuple((draw(st.integers(0, 3)), draw(st.integers(0, 3))) for _ in range(nd))
     sizes = []
-    for axis in range(2):
-        dk = dilation[axis] * (kernel[axis] - 1) + 1
-        low = max(1, dk - padding[2 * axis] - padding[2 * axis + 1])
-        sizes.append(low + draw(st.integers(0, 6)))
+    for k, d, (lo, hi) in zip(kernel, dilation, padding):
+        sizes.append(max(1, d * (k - 1) + 1 - lo - hi) + draw(st.integers(0, extra)))
+    stride = tuple(draw(st.integers(1, 3)) for _ in range(nd))
     return dict(
         n=draw(st.integers(1, 3)), c=groups * cg, o=groups * draw(st.integers(1, 3)),
-        groups=groups, kernel=kernel, hw=tuple(sizes), dtype=draw(st.sampled_from(dtypes)),
-        spec=ConvSpec(stride=(draw(st.integers(1, 3)), draw(st.integers(1, 3))),
-                      padding=padding, dilation=dilation, groups=groups))
+        groups=groups, size=tuple(sizes), dtype=draw(st.sampled_from(dtypes)),
+        spec=ConvSpec(kernel, stride, padding, dilation, groups))
 
 
 def make_arrays(case, seed=0):
     rng = np.random.default_rng(seed)
-    x = rng.standard_normal((case["n"], case["c"], *case["hw"])).astype(case["dtype"])
-    w_shape = (case["o"], case["c"] // case["groups"], *case["kernel"])
+    spec = case["spec"]
+    x = rng.standard_normal((case["n"], case["c"], *case["size"])).astype(case["dtype"])
+    w_shape = (case["o"], case["c"] // case["groups"], *spec.kernel_size)
     w = rng.standard_normal(w_shape).astype(case["dtype"])
-    oh, ow = case["spec"].output_size(*case["hw"], *case["kernel"])
-    gy = rng.standard_normal((case["n"], case["o"], oh, ow)).astype(case["dtype"])
+    out = spec.conv_output_size(case["size"])
+    gy = rng.standard_normal((case["n"], case["o"], *out)).astype(case["dtype"])
     return x, w, gy
 
 
+def torch_conv(spec):
+    return getattr(F, f"conv{spec.ndim}d")
+
+
 def torch_reference(x, w, gy, spec):
-    """(y, gx, gw) from torch: F.pad with (left, right, top, bottom), then conv2d."""
+    """(y, gx, gw) from torch: F.pad with the spec's F.pad-order widths, then conv1d/2d/3d."""
     tx, tw = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
-    top, bottom, left, right = spec.padding
-    y = torch.nn.functional.conv2d(torch.nn.functional.pad(tx, (left, right, top, bottom)), tw,
-                                   stride=spec.stride, dilation=spec.dilation, groups=spec.groups)
+    y = torch_conv(spec)(F.pad(tx, spec.pad_widths), tw, stride=spec.stride,
+                         dilation=spec.dilation, groups=spec.groups)
     gx, gw = torch.autograd.grad(y, (tx, tw), torch.tensor(gy))
     return y.detach().numpy(), gx.numpy(), gw.numpy()
 
@@ -77,7 +94,7 @@ def check_against_torch(case, close, algo):
     for name, ours, ref in (("forward", y, ty), ("backward_data", gx, tgx),
                             ("backward_weight", gw, tgw)):
         assert ours.dtype == np.dtype(dtype), name
-        close(ours, ref, dtype, name)
+        close(ours, ref, dtype, f"{spec.ndim}-d {name}")
 
 
 @contextlib.contextmanager
@@ -93,57 +110,72 @@ def budget(algo, nbytes):
         setattr(algo, name, old)
 
 
-@ALGORITHMS
-# rows past the last window (stride 3 over 7 + 1 padded rows), and the flat stride-1 col2im
-@example(case=dict(n=2, c=2, o=3, groups=1, kernel=(3, 2), hw=(7, 5), dtype="float64",
-              spec=ConvSpec((3, 2), (1, 0, 2, 1), (1, 2), 1)))
-@example(case=dict(n=2, c=4, o=2, groups=2, kernel=(3, 3), hw=(6, 6), dtype="float32",
-              spec=ConvSpec((1, 1), (1, 1, 0, 2), (2, 1), 2)))
-@settings(max_examples=150, **FIXTURES)
-@given(case=conv_cases())
-def test_matches_torch(algo, case, close, count_config):
-    count_config("conv kernels")
+@pytest.mark.parametrize("case", [
+    # rows past the last window (stride 3 over 7 + 1 padded rows), and the flat stride-1 col2im
+    dict(n=2, c=2, o=3, groups=1, size=(7, 5), dtype="float64",
+         spec=ConvSpec((3, 2), (3, 2), ((1, 0), (2, 1)), (1, 2), 1)),
+    dict(n=2, c=4, o=2, groups=2, size=(6, 6), dtype="float32",
+         spec=ConvSpec((3, 3), (1, 1), ((1, 1), (0, 2)), (2, 1), 2)),
+    dict(n=2, c=4, o=2, groups=2, size=(6, 5, 7), dtype="float64",
+         spec=ConvSpec((3, 2, 2), (1, 1, 1), ((1, 1), (0, 2), (1, 0)), (2, 1, 3), 2)),
+    dict(n=2, c=3, o=6, groups=3, size=(9,), dtype="float64",
+         spec=ConvSpec((3,), (2,), ((2, 1),), (2,), 3)),
+], ids=["2d-strided", "2d-flat", "3d-flat", "1d"])
+@pytest.mark.parametrize("algo", conv.ALGORITHMS.values(), ids=conv.ALGORITHMS.keys())
+def test_examples_match_torch(algo, case, close):
+    if algo.supports(case["spec"]):
+        check_against_torch(case, close, algo)
+
+
+@ALGO_NDIM
+@settings(max_examples=120)
+@given(data=st.data())
+def test_matches_torch(algo, nd, data, close, count_config):
+    case = data.draw(conv_cases(nd))
+    count_config(f"conv kernels {nd}-d")
     check_against_torch(case, close, algo)
 
 
-@ALGORITHMS
-@example(case=dict(n=2, c=3, o=3, groups=3, kernel=(3, 3), hw=(14, 14), dtype="float32",
-              spec=ConvSpec((1, 1), (1, 1, 1, 1), (1, 1), 3)))
-@settings(max_examples=300, **FIXTURES)
-@given(case=conv_cases(depthwise=True))
-def test_depthwise_matches_torch(algo, case, close, count_config):
+@ALGO_NDIM
+@settings(max_examples=120)
+@given(data=st.data())
+def test_depthwise_matches_torch(algo, nd, data, close, count_config):
     """Depthwise convs (C/g = 1, O/g from 1 to 3), direct's domain."""
-    count_config("conv kernels")
+    case = data.draw(conv_cases(nd, depthwise=True))
+    count_config(f"conv kernels {nd}-d")
     check_against_torch(case, close, algo)
 
 
-@ALGORITHMS
-@settings(max_examples=30, **FIXTURES)
-@given(case=conv_cases(), nbytes=st.integers(1, 4000), n=st.integers(3, 5))
-def test_chunked_batch_matches_torch(algo, case, nbytes, n, close, count_config):
+@ALGO_NDIM
+@settings(max_examples=20)
+@given(data=st.data(), nbytes=st.integers(1, 4000), n=st.integers(3, 5))
+def test_chunked_batch_matches_torch(algo, nd, data, nbytes, n, close, count_config):
     """Chunks (or tiles) of one item up to a few, with a shorter last chunk."""
-    count_config("conv kernels")
+    case = data.draw(conv_cases(nd))
+    count_config(f"conv kernels {nd}-d")
     with budget(algo, nbytes):
         check_against_torch({**case, "n": n}, close, algo)
 
 
-@settings(max_examples=60, **FIXTURES)
-@given(case=conv_cases(), band=st.integers(1, 3), pad_rows=st.integers(0, 8))
-def test_im2col_row_bands_match_torch(case, band, pad_rows, close, count_config):
-    """A budget below one item's columns cuts each item into bands of 1..3 output rows (taller
-    images so that there are several), overlapping in the input wherever the dilated kernel is
-    taller than the stride."""
-    count_config("conv kernels")
-    h = case["hw"][0] + pad_rows
-    case = {**case, "hw": (h, case["hw"][1])}
+@pytest.mark.parametrize("nd", [1, 2, 3])
+@settings(max_examples=40)
+@given(data=st.data(), band=st.integers(1, 3), pad_rows=st.integers(0, 8))
+def test_im2col_row_bands_match_torch(nd, data, band, pad_rows, close, count_config):
+    """A budget below one item's columns cuts each item into bands of 1..3 output rows of the
+    first spatial axis (taller inputs so that there are several), overlapping in the input
+    wherever the dilated kernel is taller than the stride."""
+    case = data.draw(conv_cases(nd))
+    count_config(f"conv kernels {nd}-d")
+    case = {**case, "size": (case["size"][0] + pad_rows, *case["size"][1:])}
     x, _, _ = make_arrays(case)
-    oh, ow = case["spec"].output_size(*case["hw"], *case["kernel"])
-    k = x.shape[1] * int(np.prod(case["kernel"]))
-    nbytes = band * (k + case["o"]) * ow * x.itemsize
-    with budget(conv2d_im2col, nbytes):
-        tiled_band = conv2d_im2col._tiles(case["n"], oh, k, case["o"], ow, x.dtype)[1]
-        assert tiled_band <= band or oh * k * ow * x.itemsize <= nbytes
-        check_against_torch(case, close, conv2d_im2col)
+    out = case["spec"].conv_output_size(case["size"])
+    k = x.shape[1] * int(np.prod(case["spec"].kernel_size))
+    rest = int(np.prod(out[1:]))
+    nbytes = band * (k + case["o"]) * rest * x.itemsize
+    with budget(conv_im2col, nbytes):
+        tiled_band = conv_im2col._tiles(case["n"], out[0], k, case["o"], rest, x.dtype)[1]
+        assert tiled_band <= band or out[0] * k * rest * x.itemsize <= nbytes
+        check_against_torch(case, close, conv_im2col)
 
 
 @pytest.mark.parametrize("n, rows, per_row, nbytes, split", [
@@ -172,34 +204,40 @@ def test_large_item_columns_stay_near_budget():
     rng = np.random.default_rng(0)
     x = rng.standard_normal((1, 16, 256, 256), dtype=np.float32)
     w = rng.standard_normal((16, 16, 3, 3), dtype=np.float32)
-    spec = ConvSpec(padding=(1, 1, 1, 1))
+    spec = spec_of((3, 3), padding=((1, 1), (1, 1)))
     tracemalloc.start()
     try:
         start = tracemalloc.get_traced_memory()[0]
-        y = conv2d_im2col.forward(x, w, spec)
+        y = conv_im2col.forward(x, w, spec)
         peak = tracemalloc.get_traced_memory()[1] - start - y.nbytes
     finally:
         tracemalloc.stop()
-    assert peak < 4 * conv2d_im2col.COL_BUDGET, peak
-    ty = torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(w), padding=1).numpy()
+    assert peak < 4 * conv_im2col.COL_BUDGET, peak
+    ty = F.conv2d(torch.tensor(x), torch.tensor(w), padding=1).numpy()
     np.testing.assert_allclose(y, ty, rtol=1e-4, atol=1e-3)
 
 
-@ALGORITHMS
-@settings(max_examples=15, **FIXTURES)
-@given(case=conv_cases(dtypes=("float16",)))
-def test_float16_computed_in_float32(algo, case, close, count_config):
-    count_config("conv kernels")
+@ALGO_NDIM
+@settings(max_examples=10)
+@given(data=st.data())
+def test_float16_computed_in_float32(algo, nd, data, close, count_config):
+    case = data.draw(conv_cases(nd, dtypes=("float16",)))
+    count_config(f"conv kernels {nd}-d")
     check_against_torch(case, close, algo)
 
 
-@ALGORITHMS
-def test_integer_dtypes_are_exact(algo):
+@pytest.mark.parametrize("spec", [
+    ConvSpec((3,), (2,), ((1, 0),), (2,), 4),
+    ConvSpec((3, 2), (2, 1), ((1, 0), (2, 1)), (1, 2), 4),
+    ConvSpec((2, 1, 2), (1, 2, 1), ((1, 0), (0, 1), (1, 1)), (1, 1, 2), 4)], ids=["1d", "2d", "3d"])
+@pytest.mark.parametrize("algo", conv.ALGORITHMS.values(), ids=conv.ALGORITHMS.keys())
+def test_integer_dtypes_are_exact(algo, spec):
     """Integer arrays compute in their own dtype: the float64 results, exactly."""
-    case = dict(n=2, c=4, o=4, groups=4, kernel=(3, 2), hw=(7, 6), dtype="float64",
-                spec=ConvSpec((2, 1), (1, 0, 2, 1), (1, 2), 4))
+    if not algo.supports(spec):
+        return
+    case = dict(n=2, c=4, o=4, groups=4, size=(7, 6, 5)[: spec.ndim], dtype="float64",
+                spec=spec)
     x, w, gy = (np.rint(4 * a) for a in make_arrays(case))
-    spec = case["spec"]
     for name, args in (("forward", (x, w, spec)), ("backward_data", (gy, w, spec, x.shape)),
                        ("backward_weight", (gy, x, spec, w.shape))):
         as_int = [a.astype(np.int64) if isinstance(a, np.ndarray) else a for a in args]
@@ -208,19 +246,21 @@ def test_integer_dtypes_are_exact(algo):
         np.testing.assert_array_equal(ours, getattr(algo, name)(*args), err_msg=name)
 
 
-@pytest.mark.parametrize("spec", [ConvSpec(), ConvSpec(groups=2)])
-def test_pointwise_is_a_plain_matmul(spec, close):
-    """1x1, stride 1, no padding skips im2col; same numbers as torch."""
-    case = dict(n=3, c=4, o=6, groups=spec.groups, kernel=(1, 1), hw=(5, 7), dtype="float64",
-                spec=spec)
-    check_against_torch(case, close, conv2d_im2col)
+@pytest.mark.parametrize("nd", [1, 2, 3])
+@pytest.mark.parametrize("groups", [1, 2])
+def test_pointwise_is_a_plain_matmul(nd, groups, close):
+    """1x..x1, stride 1, no padding skips im2col; same numbers as torch."""
+    case = dict(n=3, c=4, o=6, groups=groups, size=(5, 7, 3)[:nd], dtype="float64",
+                spec=spec_of((1,) * nd, groups=groups))
+    check_against_torch(case, close, conv_im2col)
 
 
-@ALGORITHMS
-@settings(max_examples=15, deadline=None)
-@given(case=conv_cases(dtypes=("float64",)))
-def test_backward_matches_finite_differences(algo, case, numeric_gradient):
+@ALGO_NDIM
+@settings(max_examples=8)
+@given(data=st.data())
+def test_backward_matches_finite_differences(algo, nd, data, numeric_gradient):
     """L = sum(gy * conv(x, w)): dL/dx and dL/dw by finite differences, without torch."""
+    case = data.draw(conv_cases(nd, dtypes=("float64",)))
     case = {**case, "n": min(case["n"], 2)}
     x, w, gy = make_arrays(case, seed=1)
     spec = case["spec"]
@@ -234,44 +274,157 @@ def test_backward_matches_finite_differences(algo, case, numeric_gradient):
     np.testing.assert_allclose(gw, numeric_gradient(loss, w), rtol=1e-7, atol=1e-7)
 
 
+@settings(max_examples=40)
+@given(case=conv_cases(2, dtypes=("float64",)))
+def test_im2col_and_col2im_are_torch_unfold_and_fold(case, close, count_config):
+    """The public im2col/col2im are F.unfold/F.fold (2-d, where torch has them), zero padded."""
+    count_config("conv kernels 2-d")
+    spec = case["spec"]
+    padded = ConvSpec(spec.kernel_size, spec.stride, tuple((lo, lo) for lo, _ in spec.padding),
+                      spec.dilation)
+    x = make_arrays(case)[0]
+    args = dict(kernel_size=spec.kernel_size, dilation=spec.dilation,
+                padding=[lo for lo, _ in padded.padding], stride=spec.stride)
+    cols = conv_im2col.im2col(x, padded)
+    ref = F.unfold(torch.tensor(x), **args)
+    close(cols, ref.numpy(), "float64", "im2col")
+    probe = np.random.default_rng(2).standard_normal(cols.shape)
+    back = conv_im2col.col2im(probe, padded, x.shape)
+    close(back, F.fold(torch.tensor(probe), x.shape[2:], **args).numpy(), "float64", "col2im")
+
+
+@pytest.mark.parametrize("nd", [1, 2, 3])
+@settings(max_examples=15)
+@given(data=st.data())
+def test_im2col_columns_give_the_conv_and_col2im_is_their_adjoint(nd, data, close):
+    """Any ndim (torch's unfold is 2-d only): W @ im2col(x) is the conv (one group), and
+    <im2col(x), c> = <x, col2im(c)> with asymmetric padding."""
+    case = data.draw(conv_cases(nd, dtypes=("float64",)))
+    spec = dataclasses.replace(case["spec"], groups=1)
+    x, w, _ = make_arrays({**case, "groups": 1})
+    w = np.random.default_rng(3).standard_normal((5, x.shape[1], *spec.kernel_size))
+    cols = conv_im2col.im2col(x, spec)
+    y = (w.reshape(5, -1) @ cols).reshape(x.shape[0], 5, *spec.conv_output_size(x.shape[2:]))
+    close(y, torch_reference(x, w, y, spec)[0], "float64", f"{nd}-d im2col")
+    probe = np.random.default_rng(4).standard_normal(cols.shape)
+    back = conv_im2col.col2im(probe, spec, x.shape)
+    assert back.shape == x.shape
+    np.testing.assert_allclose(np.sum(cols * probe), np.sum(x * back), rtol=1e-10)
+
+
+class _CountingXp:
+    """numpy, with ndindex counting the steps of the loops that iterate it (col2im's loops over
+    kernel offsets or output positions): the Python-level work, independent of machine speed."""
+
+    def __init__(self):
+        self.steps = 0
+
+    def __getattr__(self, name):
+        return getattr(np, name)
+
+    def ndindex(self, *shape):
+        for index in np.ndindex(*shape):
+            self.steps += 1
+            yield index
+
+
+@pytest.mark.parametrize("size, kernel, padding, stride, groups, dtype", [
+    ((3, 3), (31, 31), ((30, 30), (30, 30)), (1, 1), 1, "float64"),  # 33x33 out of 3x3
+    ((4, 5), (21, 17), ((20, 19), (3, 16)), (2, 3), 2, "float32"),
+    ((33, 34), (31, 31), ((0, 0), (0, 1)), (1, 1), 1, "float64"),  # 3x4 positions, 961 offsets
+    ((9,), (40,), ((35, 39),), (2,), 3, "float64"),
+    ((2, 3, 2), (7, 6, 8), ((6, 6), (5, 4), (7, 7)), (1, 2, 1), 1, "float32"),
+], ids=["2d-dual", "2d-dual-strided-grouped", "2d-positions", "1d-dual", "3d-dual"])
+def test_large_kernels_match_torch_with_few_loop_steps(size, kernel, padding, stride, groups,
+                                                        dtype, close, monkeypatch):
+    """Issue 12 item 6: a kernel with more elements than the output has positions. col2im
+    looped over every kernel offset (per band of rows: 961 steps per band for a 31x31 kernel
+    over a 3x3 input padded by 30); now its loop makes at most as many steps as the input and
+    the output have positions (the convs whose output is larger than the input go through the
+    dual), over all three ops together. Same numbers as torch."""
+    spec = ConvSpec(kernel, stride, padding, (1,) * len(kernel), groups)
+    case = dict(n=2, c=2 * groups, o=groups, groups=groups, size=size, dtype=dtype, spec=spec)
+    counting = _CountingXp()
+    monkeypatch.setattr(conv_im2col, "xp", counting)
+    check_against_torch(case, close, conv_im2col)
+    positions = min(np.prod(size), np.prod(spec.conv_output_size(size)))
+    assert counting.steps <= positions < np.prod(kernel), counting.steps
+
+
 def test_chunk_buffer_stays_under_budget():
     """The 8x3x224x224 -> 64 case from the brief: one item per chunk, so the column buffer is
     one item's 27 x 224*224 floats, well under the budget."""
-    step, chunks = _common.chunks(8, (27 + 64) * 224 * 224 * 4, conv2d_im2col.COL_BUDGET)
+    step, chunks = _common.chunks(8, (27 + 64) * 224 * 224 * 4, conv_im2col.COL_BUDGET)
     assert step == 1 and len(chunks) == 8
     assert 27 * 224 * 224 * 4 < 64 * 2**20
 
 
 def test_registry():
-    assert conv2d.algorithm() is conv2d_im2col
-    assert conv2d.algorithm("im2col") is conv2d_im2col
-    assert conv2d.algorithm("direct") is conv2d_direct
-    with pytest.raises(KeyError, match="unknown conv2d algorithm"):
-        conv2d.algorithm("fft")
+    assert conv.algorithm() is conv_im2col
+    assert conv.algorithm("im2col") is conv_im2col
+    assert conv.algorithm("direct") is conv_direct
+    with pytest.raises(KeyError, match="unknown conv algorithm"):
+        conv.algorithm("fft")
+
+
+@pytest.mark.parametrize("nd", [1, 3])
+def test_registry_refuses_an_algorithm_on_a_spec_it_does_not_support(nd):
+    """direct is 2-d only: algorithm(name, spec) says so, the autograd op's forced algo= too."""
+    spec = spec_of((3,) * nd, groups=4)
+    with pytest.raises(ValueError, match=r"conv algorithm 'direct' does not support this "
+                                         rf"{nd}-d conv .*2-d convs only"):
+        conv.algorithm("direct", spec)
+    x = Tensor(np.ones((1, 4, *(5,) * nd)))
+    with pytest.raises(ValueError, match="'direct' does not support"):
+        Convolution.apply(x, Tensor(np.ones((4, 1, *(3,) * nd))), None, spec=spec, algo="direct")
+    # choose never picks it there: a depthwise conv of another ndim goes to im2col
+    assert conv.choose(spec, x.shape, (4, 1, *(3,) * nd)) is conv_im2col
 
 
 @pytest.mark.parametrize("spec, x_shape, w_shape, expected", [
-    (ConvSpec(padding=(1, 1, 1, 1), groups=64), (64, 64, 14, 14), (64, 1, 3, 3), conv2d_direct),
-    (ConvSpec(stride=(2, 2), groups=32), (8, 32, 56, 56), (32, 1, 3, 3), conv2d_direct),
-    (ConvSpec(padding=(1, 1, 1, 1)), (64, 32, 14, 14), (64, 32, 3, 3), conv2d_im2col),
-    (ConvSpec(padding=(1, 1, 1, 1)), (64, 1, 28, 28), (32, 1, 3, 3), conv2d_im2col),
-    (ConvSpec(groups=4), (8, 32, 14, 14), (64, 8, 3, 3), conv2d_im2col),
-    (ConvSpec(groups=64), (8, 64, 14, 14), (128, 1, 3, 3), conv2d_im2col),
+    (spec_of((3, 3), padding=((1, 1), (1, 1)), groups=64), (64, 64, 14, 14), (64, 1, 3, 3),
+     conv_direct),
+    (spec_of((3, 3), stride=(2, 2), groups=32), (8, 32, 56, 56), (32, 1, 3, 3), conv_direct),
+    (spec_of((3, 3), padding=((1, 1), (1, 1))), (64, 32, 14, 14), (64, 32, 3, 3), conv_im2col),
+    (spec_of((3, 3), padding=((1, 1), (1, 1))), (64, 1, 28, 28), (32, 1, 3, 3), conv_im2col),
+    (spec_of((3, 3), groups=4), (8, 32, 14, 14), (64, 8, 3, 3), conv_im2col),
+    (spec_of((3, 3), groups=64), (8, 64, 14, 14), (128, 1, 3, 3), conv_im2col),
 ], ids=["depthwise", "depthwise-stride-2", "regular", "one-input-channel", "grouped",
         "depthwise-multiplier-2"])
 def test_choose(spec, x_shape, w_shape, expected):
-    """direct for depthwise only (C/g = O/g = 1, g > 1); im2col for the rest, including a
+    """direct for 2-d depthwise only (C/g = O/g = 1, g > 1); im2col for the rest, including a
     channel multiplier O/g > 1, where im2col measured faster."""
-    assert conv2d.choose(spec, x_shape, w_shape) is expected
+    assert conv.choose(spec, x_shape, w_shape) is expected
 
 
-@pytest.mark.parametrize("algo, expected", [(None, conv2d_direct), ("im2col", conv2d_im2col)])
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def test_conv_op_adds_bias_and_computes_only_needed_gradients(nd, close, monkeypatch):
+    """The autograd op on any ndim: bias broadcast over the spatial axes, its gradient summed
+    over batch and space; no input gradient (backward_data never runs) when x needs none."""
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((2, 3, *(5,) * nd)), rng.standard_normal((4, 3, *(3,) * nd))
+    b, gy = rng.standard_normal(4), rng.standard_normal((2, 4, *(5,) * nd))
+    tx, tw, tb = (torch.tensor(a, requires_grad=r) for a, r in ((x, False), (w, True), (b, True)))
+    ty = torch_conv(spec_of((3,) * nd))(tx, tw, tb, padding=1)
+    ty.backward(torch.tensor(gy))
+    monkeypatch.setattr(conv_im2col, "backward_data", None)  # calling it would fail
+    ours = [Tensor(x), Tensor(w, requires_grad=True), Tensor(b, requires_grad=True)]
+    y = Convolution.apply(*ours, spec=spec_of((3,) * nd, padding=((1, 1),) * nd))
+    assert repr(y.grad_fn) == "<ConvolutionBackward0 object>"
+    y.backward(Tensor(gy))
+    close(y.data_array, ty.detach().numpy(), "float64", "output")
+    assert ours[0].grad is None
+    close(ours[1].grad.data_array, tw.grad.numpy(), "float64", "grad weight")
+    close(ours[2].grad.data_array, tb.grad.numpy(), "float64", "grad bias")
+
+
+@pytest.mark.parametrize("algo, expected", [(None, conv_direct), ("im2col", conv_im2col)])
 def test_conv_op_uses_choose_unless_told(algo, expected):
     """The autograd op picks the algorithm with choose; algo= forces one (same numbers)."""
     x = Tensor(np.random.default_rng(0).standard_normal((2, 4, 5, 5)), requires_grad=True)
     w = Tensor(np.ones((4, 1, 3, 3)), requires_grad=True)
-    spec = ConvSpec(padding=(1, 1, 1, 1), groups=4)
-    y = Conv2d.apply(x, w, None, spec=spec, algo=algo)
+    spec = spec_of((3, 3), padding=((1, 1), (1, 1)), groups=4)
+    y = Convolution.apply(x, w, None, spec=spec, algo=algo)
     assert y.grad_fn.algo is expected
     box = np.pad(x.data_array, ((0, 0), (0, 0), (1, 1), (1, 1)))
     expected_y = sum(box[:, :, i : i + 5, j : j + 5] for i in range(3) for j in range(3))

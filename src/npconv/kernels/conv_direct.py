@@ -1,4 +1,4 @@
-"""conv2d computed directly, one kernel tap at a time, for depthwise convs (C/g = 1).
+"""2-d conv computed directly, one kernel tap at a time, for depthwise convs (C/g = 1).
 
 There im2col's GEMMs are tiny (per group (O/g, KH*KW) @ (KH*KW, n*P)) and the column copies
 dominate. Instead, with k < O/g and c < C/g indexing within each group, every tap (c, i, j) is
@@ -28,6 +28,12 @@ from npconv._backend import xp
 from npconv.kernels._common import chunks, compute_dtype
 
 TILE_BUDGET = 2 * 2**20
+SUPPORTED = "2-d convs only (its phase grid is laid out for two spatial axes)"
+
+
+def supports(spec) -> bool:
+    """See SUPPORTED."""
+    return spec.ndim == 2
 
 
 def forward(x, w, spec):
@@ -95,13 +101,13 @@ class _Grid:
         o, self.cg, *self.kernel = w_shape
         self.g, self.m = spec.groups, o // spec.groups
         self.stride, self.dilation = spec.stride, spec.dilation
-        self.out = spec.output_size(*self.size, *self.kernel)
-        (hp, wp), (sh, sw) = spec.padded_size(*self.size), self.stride
+        self.out = spec.conv_output_size(self.size)
+        (hp, wp), (sh, sw) = spec.padded_size(self.size), self.stride
         self.rows, self.cols = -(-hp // sh), -(-wp // sw)
         self.plane = self.rows * self.cols
         (dh, dw), (kh, kw) = self.dilation, self.kernel
         self.tail = (kh - 1) * dh // sh * self.cols + (kw - 1) * dw // sw
-        top, _, left, _ = spec.padding
+        (top, _), (left, _) = spec.padding
         self.phases = [(a * sw + b, rows, cols)
                        for a, rows in enumerate(_phase_slices(self.size[0], top, sh))
                        for b, cols in enumerate(_phase_slices(self.size[1], left, sw))]

@@ -1,6 +1,8 @@
 """Autograd wiring for convolution and padding; the arithmetic lives in npconv.kernels."""
 from __future__ import annotations
 
+import dataclasses
+
 from npconv.autograd.engine import Function
 from npconv.kernels import pad as pad_kernels
 from npconv.kernels.conv import algorithm, choose
@@ -36,3 +38,43 @@ class Pad(Function):
 
     def backward(self, gy):
         return pad_kernels.pad_backward(gy, self.pads, self.mode, self.shape)
+
+
+class ConvTranspose(Function):
+    """The adjoint of the conv with the same spec and weight (C_in, C_out/g, *K) that maps the
+    output's shape onto the input's: y = backward_data(x, w) + b, gx = forward(gy, w),
+    gw = backward_weight(x, gy) (that conv's output gradient and input swap roles), gb = gy
+    summed over all axes but channels. An output_padding of stride or more (allowed below the
+    dilation) makes y so long that the conv has windows past x's end: x is zero-extended to
+    the conv's output size there, and gx cropped back."""
+
+    def forward(self, x, w, b, spec, algo=None):
+        conv = dataclasses.replace(spec, transposed=False, output_padding=())
+        y_shape = (x.shape[0], w.shape[1] * spec.groups,
+                   *spec.transposed_output_size(x.shape[2:]))
+        reach = conv.conv_output_size(y_shape[2:])
+        self.extend = tuple(p for i, r in reversed(list(zip(x.shape[2:], reach)))
+                            for p in (0, r - i))  # F.pad order: last axis first
+        self.algo = choose(conv, y_shape, w.shape) if algo is None else algorithm(algo, conv)
+        self.x, self.w, self.conv, self.b_dtype = x, w, conv, None if b is None else b.dtype
+        y = self.algo.backward_data(self._extended(x), w, conv, y_shape)
+        if b is not None:
+            y += b.astype(y.dtype, copy=False).reshape(-1, *(1,) * spec.ndim)
+        return y
+
+    def backward(self, gy):
+        need_x, need_w, need_b = self.needs_input_grad
+        gx = gw = gb = None
+        if need_x:
+            gx = self.algo.forward(gy, self.w, self.conv)
+            if any(self.extend):
+                gx = pad_kernels.pad(gx, tuple(-p for p in self.extend))
+        if need_w:
+            gw = self.algo.backward_weight(self._extended(self.x), gy, self.conv, self.w.shape)
+        if need_b:
+            gb = gy.sum(axis=(0, *range(2, gy.ndim))).astype(self.b_dtype, copy=False)
+        return gx, gw, gb
+
+    def _extended(self, x):
+        return pad_kernels.pad(x, self.extend) if any(self.extend) else x
+

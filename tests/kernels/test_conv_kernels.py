@@ -12,7 +12,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from npconv.autograd.conv_ops import Conv2d
+from npconv.autograd.conv_ops import Convolution
 from npconv.kernels import _common, conv, conv_direct, conv_im2col
 from npconv.kernels.geometry import ConvSpec
 from npconv.tensor import Tensor
@@ -312,6 +312,45 @@ def test_im2col_columns_give_the_conv_and_col2im_is_their_adjoint(nd, data, clos
     np.testing.assert_allclose(np.sum(cols * probe), np.sum(x * back), rtol=1e-10)
 
 
+class _CountingXp:
+    """numpy, with ndindex counting the steps of the loops that iterate it (col2im's loops over
+    kernel offsets or output positions): the Python-level work, independent of machine speed."""
+
+    def __init__(self):
+        self.steps = 0
+
+    def __getattr__(self, name):
+        return getattr(np, name)
+
+    def ndindex(self, *shape):
+        for index in np.ndindex(*shape):
+            self.steps += 1
+            yield index
+
+
+@pytest.mark.parametrize("size, kernel, padding, stride, groups, dtype", [
+    ((3, 3), (31, 31), ((30, 30), (30, 30)), (1, 1), 1, "float64"),  # 33x33 out of 3x3
+    ((4, 5), (21, 17), ((20, 19), (3, 16)), (2, 3), 2, "float32"),
+    ((33, 34), (31, 31), ((0, 0), (0, 1)), (1, 1), 1, "float64"),  # 3x4 positions, 961 offsets
+    ((9,), (40,), ((35, 39),), (2,), 3, "float64"),
+    ((2, 3, 2), (7, 6, 8), ((6, 6), (5, 4), (7, 7)), (1, 2, 1), 1, "float32"),
+], ids=["2d-dual", "2d-dual-strided-grouped", "2d-positions", "1d-dual", "3d-dual"])
+def test_large_kernels_match_torch_with_few_loop_steps(size, kernel, padding, stride, groups,
+                                                        dtype, close, monkeypatch):
+    """Issue 12 item 6: a kernel with more elements than the output has positions. col2im
+    looped over every kernel offset (per band of rows: 961 steps per band for a 31x31 kernel
+    over a 3x3 input padded by 30); now its loop makes at most as many steps as the input and
+    the output have positions (the convs whose output is larger than the input go through the
+    dual), over all three ops together. Same numbers as torch."""
+    spec = ConvSpec(kernel, stride, padding, (1,) * len(kernel), groups)
+    case = dict(n=2, c=2 * groups, o=groups, groups=groups, size=size, dtype=dtype, spec=spec)
+    counting = _CountingXp()
+    monkeypatch.setattr(conv_im2col, "xp", counting)
+    check_against_torch(case, close, conv_im2col)
+    positions = min(np.prod(size), np.prod(spec.conv_output_size(size)))
+    assert counting.steps <= positions < np.prod(kernel), counting.steps
+
+
 def test_chunk_buffer_stays_under_budget():
     """The 8x3x224x224 -> 64 case from the brief: one item per chunk, so the column buffer is
     one item's 27 x 224*224 floats, well under the budget."""
@@ -337,7 +376,7 @@ def test_registry_refuses_an_algorithm_on_a_spec_it_does_not_support(nd):
         conv.algorithm("direct", spec)
     x = Tensor(np.ones((1, 4, *(5,) * nd)))
     with pytest.raises(ValueError, match="'direct' does not support"):
-        Conv2d.apply(x, Tensor(np.ones((4, 1, *(3,) * nd))), None, spec=spec, algo="direct")
+        Convolution.apply(x, Tensor(np.ones((4, 1, *(3,) * nd))), None, spec=spec, algo="direct")
     # choose never picks it there: a depthwise conv of another ndim goes to im2col
     assert conv.choose(spec, x.shape, (4, 1, *(3,) * nd)) is conv_im2col
 
@@ -358,13 +397,34 @@ def test_choose(spec, x_shape, w_shape, expected):
     assert conv.choose(spec, x_shape, w_shape) is expected
 
 
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def test_conv_op_adds_bias_and_computes_only_needed_gradients(nd, close, monkeypatch):
+    """The autograd op on any ndim: bias broadcast over the spatial axes, its gradient summed
+    over batch and space; no input gradient (backward_data never runs) when x needs none."""
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((2, 3, *(5,) * nd)), rng.standard_normal((4, 3, *(3,) * nd))
+    b, gy = rng.standard_normal(4), rng.standard_normal((2, 4, *(5,) * nd))
+    tx, tw, tb = (torch.tensor(a, requires_grad=r) for a, r in ((x, False), (w, True), (b, True)))
+    ty = torch_conv(spec_of((3,) * nd))(tx, tw, tb, padding=1)
+    ty.backward(torch.tensor(gy))
+    monkeypatch.setattr(conv_im2col, "backward_data", None)  # calling it would fail
+    ours = [Tensor(x), Tensor(w, requires_grad=True), Tensor(b, requires_grad=True)]
+    y = Convolution.apply(*ours, spec=spec_of((3,) * nd, padding=((1, 1),) * nd))
+    assert repr(y.grad_fn) == "<ConvolutionBackward0 object>"
+    y.backward(Tensor(gy))
+    close(y.data_array, ty.detach().numpy(), "float64", "output")
+    assert ours[0].grad is None
+    close(ours[1].grad.data_array, tw.grad.numpy(), "float64", "grad weight")
+    close(ours[2].grad.data_array, tb.grad.numpy(), "float64", "grad bias")
+
+
 @pytest.mark.parametrize("algo, expected", [(None, conv_direct), ("im2col", conv_im2col)])
 def test_conv_op_uses_choose_unless_told(algo, expected):
     """The autograd op picks the algorithm with choose; algo= forces one (same numbers)."""
     x = Tensor(np.random.default_rng(0).standard_normal((2, 4, 5, 5)), requires_grad=True)
     w = Tensor(np.ones((4, 1, 3, 3)), requires_grad=True)
     spec = spec_of((3, 3), padding=((1, 1), (1, 1)), groups=4)
-    y = Conv2d.apply(x, w, None, spec=spec, algo=algo)
+    y = Convolution.apply(x, w, None, spec=spec, algo=algo)
     assert y.grad_fn.algo is expected
     box = np.pad(x.data_array, ((0, 0), (0, 0), (1, 1), (1, 1)))
     expected_y = sum(box[:, :, i : i + 5, j : j + 5] for i in range(3) for j in range(3))

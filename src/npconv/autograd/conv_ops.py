@@ -8,24 +8,25 @@ from npconv.kernels import pad as pad_kernels
 from npconv.kernels.conv import algorithm, choose
 
 
-class Conv2d(Function):
-    """y = conv(x, w) + b.  gx = backward_data(gy, w), gw = backward_weight(gy, x),
-    gb = sum of gy over N, H, W.  Only the gradients that are needed are computed.
-    algo names a registered algorithm; None lets kernels.conv.choose pick one for the shapes."""
+class Convolution(Function):
+    """y = conv(x, w) + b over any number of spatial axes (torch's ConvolutionBackward0).
+    gx = backward_data(gy, w), gw = backward_weight(gy, x), gb = sum of gy over every axis but
+    the channels. Only the gradients that are needed are computed. algo names a registered
+    algorithm; None lets kernels.conv.choose pick one for the shapes."""
 
     def forward(self, x, w, b, spec, algo=None):
         self.algo = choose(spec, x.shape, w.shape) if algo is None else algorithm(algo, spec)
         self.x, self.w, self.spec = x, w, spec
         y = self.algo.forward(x, w, spec)
         if b is not None:
-            y += b.reshape(1, -1, 1, 1)
+            y += b.reshape(1, -1, *(1,) * spec.ndim)
         return y
 
     def backward(self, gy):
         need_x, need_w, need_b = self.needs_input_grad
         gx = self.algo.backward_data(gy, self.w, self.spec, self.x.shape) if need_x else None
         gw = self.algo.backward_weight(gy, self.x, self.spec, self.w.shape) if need_w else None
-        gb = gy.sum(axis=(0, 2, 3)) if need_b else None
+        gb = gy.sum(axis=(0, *range(2, gy.ndim))) if need_b else None
         return gx, gw, gb
 
 

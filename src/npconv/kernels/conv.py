@@ -48,8 +48,12 @@ def choose(spec, x_shape, w_shape):
     three together faster); stride 2, 64x64x14 1.6/4.0/1.7 -> 1.1/1.4/1.0. With a channel
     multiplier direct's work grows with O/g while im2col's GEMM absorbs it: O/g = 2 was mixed
     (64x64x14 faster, 32x32x56 slower), O/g = 4 slower everywhere (64x64x14 forward 7.3 vs 4.9).
-    x_shape is unused so far: no size rule was worth its complexity.
+    A padding larger than the dilated kernel goes to im2col too, which then computes the conv
+    through its dual (conv_im2col.uses_dual): direct's per-tap loops would cost prod(K) times
+    the output, mostly padding (a 101x101 kernel over 4x4 padded by 100).
     """
     o, cg = w_shape[:2]
     depthwise = spec.groups > 1 and cg == 1 and o == spec.groups
-    return algorithm("direct" if depthwise and conv_direct.supports(spec) else "im2col", spec)
+    direct = (depthwise and conv_direct.supports(spec)
+              and not conv_im2col.uses_dual(spec, x_shape[2:]))
+    return algorithm("direct" if direct else "im2col", spec)

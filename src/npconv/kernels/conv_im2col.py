@@ -21,6 +21,12 @@ first spatial axis), each reading only its own rows of the padded input (_common
 _input_rows). float16 is computed in float32 and cast back, as torch's CPU conv accumulates in
 float32.
 
+col2im's Python loop runs over the kernel offsets or over the output positions of a band,
+whichever are fewer, each step one strided add of the other's count (_col2im). When the padding
+makes the output larger than the input (P > prod(S): a 101x101 kernel over a 4x4 input padded
+by 100 has 10816 output positions for 16 inputs), most columns read padding and every op costs
+prod(K) * P; then each op is computed through its dual (_Dual), at prod(K) * prod(S).
+
 im2col and col2im are also public, in torch's F.unfold / F.fold layout.
 """
 from __future__ import annotations
@@ -29,6 +35,7 @@ import math
 
 from npconv._backend import xp
 from npconv.kernels._common import compute_dtype, tiles
+from npconv.kernels.geometry import ConvSpec
 
 COL_BUDGET = 8 * 2**20
 SUPPORTED = "every conv (any number of spatial axes, groups, strides, dilations, paddings)"
@@ -45,6 +52,9 @@ def forward(x, w, spec):
     """y = conv(x, w) without bias; x (N, C, *S), w (O, C/g, *K) -> (N, O, *Q)."""
     n, c, *size = x.shape
     o = w.shape[0]
+    if uses_dual(spec, size):
+        dual = _Dual(spec, size)
+        return dual.from_frame(backward_data(x, dual.weight(w), dual.spec, (n, o, *dual.frame)))
     ct = compute_dtype(x.dtype)
     out = spec.conv_output_size(size)
     w2 = _grouped_weight(w, spec.groups, ct)
@@ -63,6 +73,9 @@ def backward_data(gy, w, spec, x_shape):
     output rows add their input rows into gx, overlapping where the windows of two bands do."""
     n, c, *size = x_shape
     o, out = gy.shape[1], gy.shape[2:]
+    if uses_dual(spec, size):
+        dual = _Dual(spec, size)
+        return forward(dual.to_frame(gy), dual.weight(w), dual.spec)
     g, ct = spec.groups, compute_dtype(gy.dtype)
     wt = _grouped_weight(w, g, ct).transpose(0, 2, 1)
     if _is_pointwise(spec):
@@ -79,10 +92,11 @@ def backward_data(gy, w, spec, x_shape):
         gyt = _channel_major(gy[sl, :, rows], widths, ct).reshape(g, o // g, -1)
         cols = _batch_first(_matmul(wt, gyt).reshape(c, *spec.kernel_size, b, nr, *widths))
         p0, p1 = _input_rows(rows, out[0], padded[0], spec)
-        if flat:
+        band_out = (nr, *out[1:])
+        if flat and math.prod(spec.kernel_size) <= math.prod(band_out):
             patch = _col2im_flat(cols, (p1 - p0, *padded[1:]), spec)
         else:
-            patch = _col2im(cols, (p1 - p0, *padded[1:]), spec)
+            patch = _col2im(cols, (p1 - p0, *padded[1:]), spec, band_out)
         _crop_into(gx[sl], patch, p0, spec, add=band < out[0])
     return gx
 
@@ -90,6 +104,10 @@ def backward_data(gy, w, spec, x_shape):
 def backward_weight(gy, x, spec, w_shape):
     """gW[g] = gy[g] @ col[g]^T, the batch chunk summed inside the GEMM's inner dimension."""
     o = w_shape[0]
+    if uses_dual(spec, x.shape[2:]):
+        dual = _Dual(spec, x.shape[2:])
+        dual_shape = (x.shape[1], o // spec.groups, *w_shape[2:])
+        return dual.weight(backward_weight(x, dual.to_frame(gy), dual.spec, dual_shape))
     g, ct = spec.groups, compute_dtype(x.dtype)
     gw = xp.zeros((g, o // g, math.prod(w_shape[1:])), dtype=ct)
     for sl, rows, col in _columns(x, spec, ct, o):
@@ -112,11 +130,10 @@ def col2im(cols, spec, x_shape):
     """The adjoint of im2col (torch's F.fold): every column adds its window back into an x_shape
     array (N, C, *S), overlaps summed, the padding cropped; computed in compute_dtype."""
     n, c, *size = x_shape
-    dtype = cols.dtype
-    cols = cols.astype(compute_dtype(dtype), copy=False).reshape(
-        n, c, *spec.kernel_size, *spec.conv_output_size(size))
+    dtype, out = cols.dtype, spec.conv_output_size(size)
+    cols = cols.astype(compute_dtype(dtype), copy=False).reshape(n, c, *spec.kernel_size, *out)
     gx = xp.empty(x_shape, dtype=cols.dtype)
-    _crop_into(gx, _col2im(cols, spec.padded_size(size), spec), 0, spec, add=False)
+    _crop_into(gx, _col2im(cols, spec.padded_size(size), spec, out), 0, spec, add=False)
     return gx.astype(dtype, copy=False)
 
 
@@ -228,17 +245,28 @@ def _crop_into(gx, patch, p0, spec, add):
         gx[:, :, lo:hi] = src
 
 
-def _col2im(cols, padded, spec):
-    """Adjoint of _im2col: x_pad[.., q*s + k*d] += col[.., k, q], one strided add per kernel
-    offset, into zeros of the padded size (cropped by the caller). cols is (n, C, *K, *Q)."""
+def _col2im(cols, padded, spec, out):
+    """Adjoint of _im2col: x_pad[.., q*s + k*d] += col[.., k, q] into zeros of the padded size
+    (cropped by the caller); cols is (n, C, *K, *W) with W >= out, the output positions, per
+    axis (columns past out are ignored). The loop runs over the kernel offsets (one strided add
+    of all positions each) or, when the kernel has more elements than there are positions, over
+    the positions (one strided add of a whole (n, C, *K) window each): min(prod(K), prod(out))
+    steps, where a 101x101 kernel over a band of one 104-position row made 10201."""
     n, c = cols.shape[:2]
-    nd = spec.ndim
-    positions = cols.shape[2 + nd :]
+    kernel, stride, dilation = spec.kernel_size, spec.stride, spec.dilation
     gxp = xp.zeros((n, c, *padded), dtype=cols.dtype)
-    for k in xp.ndindex(*spec.kernel_size):
-        spans = tuple(slice(i * d, i * d + (q - 1) * s + 1, s)
-                      for i, d, q, s in zip(k, spec.dilation, positions, spec.stride))
-        gxp[_ALL + spans] += cols[_ALL + k]
+    if math.prod(kernel) <= math.prod(out):
+        positions = tuple(map(slice, out))
+        for k in xp.ndindex(*kernel):
+            spans = tuple(slice(i * d, i * d + (q - 1) * s + 1, s)
+                          for i, d, q, s in zip(k, dilation, out, stride))
+            gxp[_ALL + spans] += cols[_ALL + k + positions]
+    else:
+        offsets = (slice(None),) * spec.ndim
+        for q in xp.ndindex(*out):
+            spans = tuple(slice(p * s, p * s + (k - 1) * d + 1, d)
+                          for p, s, k, d in zip(q, stride, kernel, dilation))
+            gxp[_ALL + spans] += cols[_ALL + offsets + q]
     return gxp
 
 
@@ -267,6 +295,61 @@ def _col2im_flat(cols, padded, spec):
         start = sum(i * d * st for i, d, st in zip(k, spec.dilation, steps))
         flat[:, :, start : start + length] += cols[_ALL + k]
     return flat[:, :, : padded[0] * steps[0]].reshape(n, c, *padded)
+
+
+def uses_dual(spec, size) -> bool:
+    """Whether this conv over spatial size `size` is computed through its dual: its output has
+    more positions than its input (the padding exceeds the dilated kernel)."""
+    return math.prod(spec.conv_output_size(size)) > math.prod(size)
+
+
+class _Dual:
+    """A conv through conv' (stride 1, no padding, the same dilation and groups) over the frame
+    T(gy): gy zero-stuffed by the stride, its cell q at q*s - (p_lo - d(k-1)) of a frame of
+    S + d(k-1) cells per axis; with W' the kernel flipped and its channel axes swapped per group
+    (gx[y] = sum over k' of W'[k'] T[y + k'd] is the transposed conv):
+
+        backward_data(gy)  = conv'(T(gy), W')
+        backward_weight    = W' layout of conv''s weight gradient, x as its output gradient
+        forward(x)         = T^T(backward_data'(x, W'))     (the adjoint of the first line)
+
+    conv' has prod(S) output positions, so each op costs prod(K) * prod(S) where the direct path
+    pays prod(K) * P. T^T reads gy's cells back out of the frame, zero for a window that lies
+    wholly in the padding."""
+
+    def __init__(self, spec, size):
+        nd = spec.ndim
+        self.spec = ConvSpec(spec.kernel_size, (1,) * nd, ((0, 0),) * nd, spec.dilation,
+                             spec.groups)
+        self.groups, self.out = spec.groups, spec.conv_output_size(size)
+        self.frame = tuple(i + dk - 1 for i, dk in zip(size, spec.dilated_kernel))
+        cells, slots = [], []  # per axis: gy's cells that land in the frame, and where
+        for q, s, (lo, _), dk, f in zip(self.out, spec.stride, spec.padding,
+                                        spec.dilated_kernel, self.frame):
+            shift = lo - (dk - 1)
+            j0, j1 = max(0, -(-shift // s)), min(q, -(-(f + shift) // s))
+            start = j0 * s - shift
+            cells.append(slice(j0, max(j0, j1)))
+            slots.append(slice(start, start + (j1 - j0 - 1) * s + 1, s))
+        self.cells, self.slots = _ALL + tuple(cells), _ALL + tuple(slots)
+
+    def to_frame(self, gy):
+        t = xp.zeros((*gy.shape[:2], *self.frame), dtype=gy.dtype)
+        t[self.slots] = gy[self.cells]
+        return t
+
+    def from_frame(self, t):
+        y = xp.zeros((*t.shape[:2], *self.out), dtype=t.dtype)
+        y[self.cells] = t[self.slots]
+        return y
+
+    def weight(self, w):
+        """(A, B, *K) -> (g*B, A/g, *K), channel axes swapped per group and the kernel flipped:
+        W' from w, and w from W'."""
+        a, b, *k = w.shape
+        g = self.groups
+        swapped = w.reshape(g, a // g, b, *k).swapaxes(1, 2).reshape(g * b, a // g, *k)
+        return xp.ascontiguousarray(swapped[_ALL + (slice(None, None, -1),) * len(k)])
 
 
 def _matmul(a, b, out=None):

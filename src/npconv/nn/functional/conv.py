@@ -4,7 +4,7 @@ from __future__ import annotations
 import numbers
 import warnings
 
-from npconv.autograd.conv_ops import Conv2d, ConvTranspose
+from npconv.autograd.conv_ops import Convolution, ConvTranspose
 from npconv.kernels.geometry import ConvSpec, same_padding
 from npconv.nn.functional.padding import pad
 from npconv.tensor import Tensor
@@ -138,7 +138,7 @@ def conv2d_with_spec(input: Tensor, weight: Tensor, bias, spec: ConvSpec) -> Ten
     if spec.padding_mode != "zeros":
         x = pad(x, spec.pad_widths, mode=spec.padding_mode)
         spec = spec.zero_padding
-    y = Conv2d.apply(x, weight, bias, spec=spec)
+    y = Convolution.apply(x, weight, bias, spec=spec)
     return y if batched else y.squeeze(0)
 
 

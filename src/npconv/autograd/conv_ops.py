@@ -6,6 +6,7 @@ import dataclasses
 from npconv.autograd.engine import Function
 from npconv.kernels import pad as pad_kernels
 from npconv.kernels.conv import algorithm, choose
+from npconv.kernels.conv_im2col import col2im, im2col
 
 
 class Convolution(Function):
@@ -79,3 +80,34 @@ class ConvTranspose(Function):
     def _extended(self, x):
         return pad_kernels.pad(x, self.extend) if any(self.extend) else x
 
+
+class Im2Col(Function):
+    """F.unfold: cols = im2col(x), (N, C, *S) -> (N, C * prod(K), L), every window's cells as
+    one column (an unbatched (C, *S) gives (C * prod(K), L)); its adjoint col2im adds each
+    column back onto the cells it was read from."""
+
+    def forward(self, x, spec):
+        self.spec, self.shape = spec, x.shape
+        batched = x.ndim == spec.ndim + 2
+        cols = im2col(x if batched else x[None], spec)
+        return cols if batched else cols[0]
+
+    def backward(self, g):
+        batched = len(self.shape) == self.spec.ndim + 2
+        gx = col2im(g if batched else g[None], self.spec, self.shape if batched else
+                    (1, *self.shape))
+        return gx if batched else gx[0]
+
+
+class Col2Im(Function):
+    """F.fold: y = col2im(cols) onto shape (N, C, *S) (overlapping windows add up; an
+    unbatched (C * prod(K), L) gives (C, *S)); its adjoint reads the windows back, im2col."""
+
+    def forward(self, cols, spec, shape):
+        self.spec, self.batched = spec, cols.ndim == 3
+        y = col2im(cols if self.batched else cols[None], spec, shape)
+        return y if self.batched else y[0]
+
+    def backward(self, g):
+        cols = im2col(g if self.batched else g[None], self.spec)
+        return cols if self.batched else cols[0]

@@ -170,6 +170,14 @@ def test_float16_and_int64_match_torch(close):
     np.testing.assert_array_equal(ours.numpy(), ref.numpy())
 
 
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def test_grad_fn_is_named_as_torchs(nd):
+    x, w = (1, 2) + (3,) * nd, (2, 3) + (2,) * nd
+    ours = FUNCTIONALS[nd][0](nn.Parameter(npconv.ones(*x)), npconv.ones(*w))
+    theirs = FUNCTIONALS[nd][1](torch.ones(*x, requires_grad=True), torch.ones(*w))
+    assert ours.grad_fn.name() == type(theirs.grad_fn).__name__
+
+
 def test_bias_of_another_float_dtype_is_cast_as_torch_does(close):
     rng = np.random.default_rng(0)
     x, w, b = rng.standard_normal((1, 2, 3, 3)), rng.standard_normal((2, 2, 2, 2)), \

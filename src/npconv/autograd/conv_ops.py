@@ -80,6 +80,9 @@ class ConvTranspose(Function):
     def _extended(self, x):
         return pad_kernels.pad(x, self.extend) if any(self.extend) else x
 
+    def name(self) -> str:
+        return "ConvolutionBackward0"  # torch runs both through at::convolution
+
 
 class Im2Col(Function):
     """F.unfold: cols = im2col(x), (N, C, *S) -> (N, C * prod(K), L), every window's cells as

@@ -1,10 +1,10 @@
-"""Time the backward of a large kernel on a small input, npconv against torch (2 threads), in one run.
+"""Time the backward of a large kernel on a small input, npconv against torch, in one run.
 
 Run: python benchmarks/large_kernel.py [--sizes 101 301] [--repeat N]
 Per kernel size k: a 1x1x4x4 float32 input, a 1x1xkxk kernel, padding k - 1 (a (k+3)x(k+3)
 output), y = conv2d(x, w); prints the best-of-N ms of y.backward(gy) (the input and the weight
 gradient) for npconv and torch, and their ratio (issue 12 item 6: npconv's col2im looped over
-every kernel element). The machine should be otherwise idle.
+every kernel element). torch runs on 2 threads; the machine should be otherwise idle.
 """
 from __future__ import annotations
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import builtins
+import operator
 
 from npconv import dtypes
 from npconv._backend import xp
@@ -54,7 +55,12 @@ def from_numpy(array) -> Tensor:
 
 
 def _filled(fill, size, dtype, requires_grad, device):
-    shape = _shape_args(size)
+    """A filled tensor; sizes are ints or index-like (numpy ints, True as 1, as torch takes)."""
+    shape = tuple(map(operator.index, _shape_args(size)))
+    if any(s < 0 for s in shape):
+        first = next(s for s in shape if s < 0)
+        raise RuntimeError(f"Trying to create tensor with negative dimension {first}: "
+                           f"{list(shape)} (every size must be >= 0)")
     return _finish(xp.full(shape, fill, dtype=_np_dtype(dtype)), requires_grad, device)
 
 

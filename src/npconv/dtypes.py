@@ -49,6 +49,17 @@ def as_dtype(value) -> dtype:
                         f"{', '.join(repr(d) for d in _ALL)}") from None
 
 
+_CPP_NAMES = {"float16": "c10::Half", "float32": "float", "float64": "double", "int64": "long int",
+              "int32": "int", "uint8": "unsigned char", "int8": "signed char",
+              "int16": "short int", "bool": "bool"}
+
+
+def cpp_type_name(d: dtype) -> str:
+    """The C++ name torch's messages give a dtype ("Input type (float) and bias type (double)
+    ...", "... have the same dtype, but got: float != double")."""
+    return _CPP_NAMES[d.name]
+
+
 _default_dtype = float32
 
 

@@ -1,172 +1,314 @@
-"""conv2d: argument normalization into a ConvSpec, torch's checks, then the Conv2d op."""
+"""conv1d, conv2d, conv3d: torch's argument checks, in torch's order and with its wording plus a
+hint, then one kernels.geometry.ConvSpec and the Convolution op.
+
+conv() is the one entry every conv goes through (the functionals and the nn.Conv*d modules).
+Its checks run in the order torch's do, so that the first thing wrong is the one reported:
+the argument parser's TypeErrors (parse_args), then the tensors' ranks, the padding string,
+groups, the per-axis lengths and values (conv_spec's rules), the shapes against each other,
+the dtypes, and last the zero dilation, zero-size kernel and bool input torch refuses.
+"""
 from __future__ import annotations
 
 import numbers
+import operator
 import warnings
 
 from npconv.autograd.conv_ops import Convolution, ConvTranspose
-from npconv.kernels.geometry import ConvSpec, same_padding
-from npconv.nn.functional.padding import pad
+from npconv.dtypes import cpp_type_name
+from npconv.kernels.geometry import ConvSpec, ntuple, same_padding
 from npconv.tensor import Tensor
 
-_TORCH_TYPE_NAMES = {"float16": "c10::Half", "float32": "float", "float64": "double",
-                     "int64": "long int", "int32": "int", "uint8": "unsigned char",
-                     "int8": "signed char", "int16": "short int", "bool": "bool"}
+_PADDING_STRINGS = ("same", "valid")
+_EXAMPLES = {"stride": "stride=2 or stride=(2, 1)", "dilation": "dilation=2 or dilation=(2, 1)",
+             "padding": "padding=1, padding=(1, 0), padding='same' or padding='valid'"}
 
 
-def _pair(name: str, value) -> tuple[int, int]:
-    """An int or a 1-/2-sequence of ints -> (h, w), with torch's error otherwise."""
-    values = tuple(value) if isinstance(value, (tuple, list)) else (value,)
-    for v in values:
-        if isinstance(v, bool) or not isinstance(v, int):
-            raise TypeError(f"conv2d(): argument '{name}' must be an int or a tuple of 2 ints, "
-                            f"but got {type(v).__name__} ({value!r})")
+def _is_int(value) -> bool:
+    """What torch's parser takes as an int: any Integral (numpy's too), but not a bool."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _invalid(fn, what, expected):
+    return TypeError(f"{fn}() received an invalid combination of arguments - got {what}, but "
+                     f"expected {expected}")
+
+
+def parse_args(fn, ndim, stride, padding, dilation, groups):
+    """torch's argument parser for a conv: stride, dilation and an int padding are 'tuple of
+    ints' (an int repeats ndim times, a tuple or list of ints passes as is, its length checked
+    later against the weight), padding may also be a string, groups an int. Returns them with
+    Python ints; anything else raises torch's TypeError."""
+    parsed = []
+    for name, value in (("stride", stride), ("padding", padding), ("dilation", dilation)):
+        if name == "padding" and isinstance(value, str):
+            parsed.append(value)
+            continue
+        values = ntuple(value, ndim) if isinstance(value, (tuple, list)) or _is_int(value) \
+            else None
+        if values is None or not all(map(_is_int, values)):
+            raise _invalid(fn, f"{name}={type(value).__name__} ({value!r})",
+                           f"{name} as an int or a tuple of ints, e.g. {_EXAMPLES[name]}")
+        parsed.append(tuple(map(operator.index, values)))
+    if not _is_int(groups):
+        raise _invalid(fn, f"groups={type(groups).__name__} ({groups!r})",
+                       "int groups, e.g. groups=2")
+    return (*parsed, operator.index(groups))
+
+
+def _check_groups(groups):
+    if groups <= 0:
+        raise RuntimeError(f"non-positive groups is not supported (got groups={groups}; use "
+                           "groups >= 1)")
+
+
+def _expand(name, values, dims):
+    """One value per spatial axis: a single value broadcasts (torch's expand_param_if_needed)."""
     if len(values) == 1:
-        values = values * 2
-    if len(values) != 2:
-        raise RuntimeError(f"expected {name} to be a single integer value or a list of 2 values "
-                           f"to match the convolution dimensions, but got {name}={list(values)}")
+        return values * dims
+    if len(values) != dims:
+        raise RuntimeError(f"expected {name} to be a single integer value or a list of {dims} "
+                           f"values to match the convolution dimensions, but got "
+                           f"{name}={list(values)} (the weight has {dims} spatial "
+                           f"dimension{'s' * (dims != 1)}; give one {name} or {dims})")
     return values
 
 
-def conv_spec(kernel_size, stride=1, padding=0, dilation=1, groups=1,
-              padding_mode="zeros") -> ConvSpec:
-    """Normalize conv arguments once, raising torch's RuntimeErrors for bad values."""
-    stride, dilation = _pair("stride", stride), _pair("dilation", dilation)
+def _check_unit_stride(stride):
+    if any(s != 1 for s in stride):
+        raise RuntimeError("padding='same' is not supported for strided convolutions (got "
+                           f"stride={stride}; use stride=1, or compute the padding as an int and "
+                           "pass it explicitly)")
+
+
+def _same_padding(kernel, stride, dilation, dims):
+    """padding='same': only at stride 1, then per axis geometry.same_padding (the odd cell at
+    the end). Single stride/dilation values broadcast, others must match dims."""
+    _check_unit_stride(stride)
+    for name, values in (("stride", stride), ("dilation", dilation)):
+        if len(values) not in (1, dims):
+            raise RuntimeError(f"{name} cannot broadcast to {dims} dimensions (got {name}="
+                               f"{list(values)}; give one {name} or {dims})")
+    dilation = _expand("dilation", dilation, dims)
+    return tuple(map(same_padding, kernel, dilation)), _expand("stride", stride, dims), dilation
+
+
+def _check_values(padding, stride, dilation):
+    """torch's per-axis value checks, in its order (a zero dilation is refused later)."""
+    if any(p < 0 for side in padding for p in side):
+        raise RuntimeError(f"negative padding is not supported (got (lo, hi) per axis {padding}; "
+                           "to crop the input, use F.pad with negative values)")
     if any(s <= 0 for s in stride):
-        raise RuntimeError(f"non-positive stride is not supported (got stride={stride}; "
-                           "every stride must be >= 1)")
-    if any(d <= 0 for d in dilation):
-        raise RuntimeError(f"non-positive dilation is not supported (got dilation={dilation}; "
-                           "every dilation must be >= 1)")
-    if isinstance(groups, bool) or not isinstance(groups, int):
-        raise TypeError(f"conv2d(): argument 'groups' must be int, not {type(groups).__name__}")
-    if groups <= 0:
-        raise RuntimeError(f"non-positive groups is not supported (got groups={groups}; "
-                           "use groups >= 1)")
-    if isinstance(padding, str):
-        if padding == "valid":
-            sides = ((0, 0), (0, 0))
-        elif padding == "same":
-            if any(s != 1 for s in stride):
-                raise RuntimeError("padding='same' is not supported for strided convolutions "
-                                   f"(got stride={stride}); use stride=1, or compute the padding "
-                                   "as an int and pass it explicitly")
-            sides = tuple(map(same_padding, kernel_size, dilation))
-        else:
-            raise RuntimeError(f"Invalid padding string: '{padding}' (expected 'same' or "
-                               "'valid', lowercase)")
+        raise RuntimeError(f"non-positive stride is not supported (got stride={stride}; every "
+                           "stride must be >= 1)")
+    if any(d < 0 for d in dilation):
+        raise RuntimeError(f"dilation should be greater than zero (got dilation={dilation}; every "
+                           "dilation must be >= 1)")
+
+
+def _check_padding_string(padding):
+    if isinstance(padding, str) and padding not in _PADDING_STRINGS:
+        raise RuntimeError(f"Invalid padding string: '{padding}' (expected 'same' or 'valid', "
+                           "lowercase)")
+
+
+def _geometry(kernel, stride, padding, dilation, groups, padding_mode="zeros", transposed=False,
+              output_padding=0):
+    """The ConvSpec of parsed arguments for a kernel of len(kernel) spatial axes, raising
+    torch's errors (groups, lengths, then values); a non-zeros padding_mode pads with F.pad
+    first, where negative values crop, so only zeros refuses them."""
+    dims = len(kernel)
+    _check_groups(groups)
+    if padding == "same":
+        pairs, stride, dilation = _same_padding(kernel, stride, dilation, dims)
     else:
-        ph, pw = _pair("padding", padding)
-        if ph < 0 or pw < 0:
-            raise RuntimeError(f"negative padding is not supported (got padding={(ph, pw)}; "
-                               "use F.pad with negative values to crop)")
-        sides = ((ph, ph), (pw, pw))
-    return ConvSpec(tuple(kernel_size), stride, sides, dilation, groups, padding_mode)
+        stride = _expand("stride", stride, dims)
+        sides = (0,) * dims if padding == "valid" else _expand("padding", padding, dims)
+        pairs = tuple((p, p) for p in sides)
+        dilation = _expand("dilation", dilation, dims)
+    _check_values(pairs if padding_mode == "zeros" else (), stride, dilation)
+    return ConvSpec(tuple(kernel), stride, pairs, dilation, groups, padding_mode, transposed,
+                    ntuple(output_padding, dims))
 
 
-def _type_error_name(t: Tensor) -> str:
-    return _TORCH_TYPE_NAMES.get(t.dtype.name, t.dtype.name)
+def conv_spec(ndim, kernel_size, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros",
+              transposed=False, output_padding=0) -> ConvSpec:
+    """A conv layer's arguments as one ConvSpec (what nn.Conv*d.geometry returns), with
+    torch's errors for the arguments themselves (those of the tensors come at forward)."""
+    stride, padding, dilation, groups = parse_args(f"conv{ndim}d", ndim, stride, padding,
+                                                   dilation, groups)
+    _check_padding_string(padding)
+    kernel = tuple(map(operator.index, ntuple(kernel_size, ndim)))
+    return _geometry(kernel, stride, padding, dilation, groups, padding_mode, transposed,
+                     output_padding)
 
 
-def check_conv_input(input: Tensor, weight: Tensor, bias, spec: ConvSpec) -> None:
-    """The checks torch makes when a conv runs, with its wording and a hint where one fits."""
-    if input.dim() not in (3, 4):
-        raise RuntimeError("Expected 3D (unbatched) or 4D (batched) input to conv2d, but got "
-                           f"input of size: {list(input.shape)}")
-    if weight.dim() != 4:
-        raise RuntimeError(f"Expected 4-dimensional weight for conv2d (out_channels, "
-                           f"in_channels/groups, kH, kW), but got weight of size "
-                           f"{list(weight.shape)}")
-    if input.dtype != weight.dtype:
-        fix = (f" (input is {input.dtype}, weight is {weight.dtype}; convert the input with "
-               f"x.to({weight.dtype}) or the layer with .to({input.dtype}))")
-        if bias is not None:
-            raise RuntimeError(f"Input type ({_type_error_name(input)}) and bias type "
-                               f"({_type_error_name(bias)}) should be the same{fix}")
-        if input.dtype.name == "float32":
-            raise RuntimeError(f"Input type (torch.{input.dtype.legacy_name}Tensor) and "
-                               f"weight type (torch.{weight.dtype.legacy_name}Tensor) "
-                               f"should be the same{fix}")
-        raise RuntimeError(f"expected scalar type {input.dtype.legacy_name} but found "
-                           f"{weight.dtype.legacy_name}{fix}")
+def _check_tensors(fn, input, weight, bias):
+    for name, t in (("input", input), ("weight", weight), ("bias", bias)):
+        if not isinstance(t, Tensor) and (t is not None or name != "bias"):
+            raise _invalid(fn, f"{name}={type(t).__name__}",
+                           f"Tensor {name}" + (" or None" if name == "bias" else ""))
+
+
+def _check_bias_dtype(input, bias):
     if bias is not None and bias.dtype != input.dtype:
-        raise RuntimeError(f"Input type ({_type_error_name(input)}) and bias type "
-                           f"({_type_error_name(bias)}) should be the same")
-    if input.dtype.name == "bool":
-        raise RuntimeError("\"conv2d\" not implemented for 'Bool'")
+        raise RuntimeError(f"Input type ({cpp_type_name(input.dtype)}) and bias type "
+                           f"({cpp_type_name(bias.dtype)}) should be the same (input is "
+                           f"{input.dtype}, bias is {bias.dtype}; convert one with .to())")
+
+
+def _check_ranks(fn, ndim, input, weight):
+    if input.dim() not in (ndim + 1, ndim + 2):
+        raise RuntimeError(f"Expected {ndim + 1}D (unbatched) or {ndim + 2}D (batched) input to "
+                           f"{fn}, but got input of size: {list(input.shape)}")
+    if weight.dim() < 3:
+        raise RuntimeError("weight should have at least three dimensions (got weight of size "
+                           f"{list(weight.shape)}; {fn} expects (out_channels, "
+                           f"in_channels/groups, {_kernel_names(ndim)}))")
+
+
+def _kernel_names(ndim):
+    return ", ".join(("kT", "kH", "kW")[3 - ndim :]) if ndim <= 3 else f"{ndim} kernel sizes"
+
+
+def _check_rank_match(fn, x, weight, same=False):
+    """x (the batched input) and the weight have the same rank (torch's message has no space
+    before the weight's size on its padding='same' path)."""
+    if x.dim() != weight.dim():
+        raise RuntimeError(f"Expected {weight.dim()}-dimensional input for {weight.dim()}-"
+                           f"dimensional weight{'' if same else ' '}{list(weight.shape)}, but got "
+                           f"{x.dim()}-dimensional "
+                           f"input of size {list(x.shape)} instead ({fn} takes a weight "
+                           f"(out_channels, in_channels/groups, {_kernel_names(x.dim() - 2)}))")
+
+
+def _check_shapes(x, weight, bias, spec):
+    """check_input_shape_forward past the ranks: groups divide the weight, the channels match,
+    the bias fits, the dilated kernel fits the padded input. x is the batched input."""
+    w_shape = list(weight.shape)
     groups, out_channels = spec.groups, weight.shape[0]
     if out_channels < groups:
         raise RuntimeError(f"Given groups={groups}, expected weight to be at least {groups} at "
-                           f"dimension 0, but got weight of size {list(weight.shape)} instead")
+                           f"dimension 0, but got weight of size {w_shape} instead")
     if out_channels % groups:
         raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} "
-                           f"at dimension 0, but got weight of size [{list(weight.shape)}] "
-                           "instead")
+                           f"at dimension 0, but got weight of size [{w_shape}] instead")
     expected = weight.shape[1] * groups
-    shape = input.shape if input.dim() == 4 else (1, *input.shape)
-    if shape[1] != expected:
-        shown = list(input.shape)
-        hint = ""
-        if shape[-1] == expected:
-            hint = (" (the input looks channels-last (N, H, W, C); convert it with "
-                    "x.permute(0, 3, 1, 2))")
-        elif expected == 3 and shape[1] == 1:
-            hint = " (a grayscale image given to a layer built for RGB? use in_channels=1)"
-        elif expected == 1 and shape[1] == 3:
-            hint = " (an RGB image given to a layer built for grayscale? use in_channels=3)"
-        raise RuntimeError(f"Given groups={groups}, weight of size {list(weight.shape)}, "
-                           f"expected input{shown} to have {expected} channels, but got "
-                           f"{shape[1]} channels instead{hint}")
+    if x.shape[1] != expected:
+        raise RuntimeError(f"Given groups={groups}, weight of size {w_shape}, expected "
+                           f"input{list(x.shape)} to have {expected} channels, but got "
+                           f"{x.shape[1]} channels instead{_channel_hint(x, expected)}")
     if bias is not None and (bias.dim() != 1 or bias.shape[0] != out_channels):
-        raise RuntimeError(f"Given weight of size {list(weight.shape)}, expected bias to be "
-                           f"1-dimensional with {out_channels} elements, but got bias of size "
+        raise RuntimeError(f"Given weight of size {w_shape}, expected bias to be 1-dimensional "
+                           f"with {out_channels} elements, but got bias of size "
                            f"{list(bias.shape)} instead")
-    ph, pw = spec.padded_size(shape[2:])
-    kh, kw = spec.dilated_kernel
-    if ph < kh or pw < kw:
-        raise RuntimeError(f"Calculated padded input size per channel: ({ph} x {pw}). Kernel "
-                           f"size: ({kh} x {kw}). Kernel size can't be greater than actual input "
-                           "size (make the input larger, or reduce kernel_size/dilation, or add "
-                           "padding)")
+    padded, kernel = spec.padded_size(x.shape[2:]), spec.dilated_kernel
+    if any(p < k for p, k in zip(padded, kernel)):
+        raise RuntimeError(f"Calculated padded input size per channel: ({_by(padded)}). Kernel "
+                           f"size: ({_by(kernel)}). Kernel size can't be greater than actual "
+                           "input size (make the input larger, or reduce kernel_size/dilation, "
+                           "or add padding)")
 
 
-def conv2d_with_spec(input: Tensor, weight: Tensor, bias, spec: ConvSpec) -> Tensor:
-    """Run a checked conv: pad first for non-zeros modes (as torch's Conv2d), then convolve."""
-    batched = input.dim() == 4
+def _by(sizes):
+    """(8, 8) -> '8 x 8', as torch prints sizes per channel."""
+    return " x ".join(map(str, sizes))
+
+
+def _channel_hint(x, expected):
+    """A likely cause of a channel mismatch: channels-last layout, or gray vs RGB."""
+    if x.shape[-1] == expected:
+        order = (0, x.dim() - 1, *range(1, x.dim() - 1))
+        return (" (the input looks channels-last, channels on the last axis; convert it with "
+                f"x.permute{order})")
+    if expected == 3 and x.shape[1] == 1:
+        return " (a grayscale image given to a layer built for RGB? use in_channels=1)"
+    if expected == 1 and x.shape[1] == 3:
+        return " (an RGB image given to a layer built for grayscale? use in_channels=3)"
+    return ""
+
+
+def _check_dtypes(input, weight):
+    if input.dtype == weight.dtype:
+        return
+    fix = (f" (input is {input.dtype}, weight is {weight.dtype}; convert the input with "
+           f"x.to({weight.dtype}) or the layer with .to({input.dtype}))")
+    if input.dtype.name == "float32":
+        raise RuntimeError(f"Input type (torch.{input.dtype.legacy_name}Tensor) and weight type "
+                           f"(torch.{weight.dtype.legacy_name}Tensor) should be the same{fix}")
+    raise RuntimeError(f"expected scalar type {input.dtype.legacy_name} but found "
+                       f"{weight.dtype.legacy_name}{fix}")
+
+
+def _check_last(ndim, input, spec):
+    """What torch refuses only once the shapes are known good: a zero dilation, a zero-size
+    kernel (its output would be larger than the input), bool tensors."""
+    if any(d == 0 for d in spec.dilation):
+        raise RuntimeError(f"non-positive dilation is not supported (got dilation="
+                           f"{spec.dilation}; every dilation must be >= 1)")
+    kernel = spec.kernel_size
+    if 0 in kernel:
+        got = (f": {_by(kernel)} (TxHxW)" if ndim == 3 else
+               " kernel_height: {} kernel_width: {}".format(*((1,) * (2 - ndim) + kernel)))
+        raise RuntimeError(f"kernel size should be greater than zero, but got{got} (the weight's "
+                           f"kernel is {kernel}, which has no window; every kernel_size must be "
+                           ">= 1)")
+    if input.dtype.name == "bool":
+        raise NotImplementedError(f"\"{'compute_columns3d' if ndim == 3 else 'slow_conv2d_cpu'}\" "
+                                  "not implemented for 'Bool' (convert the input and the weight "
+                                  "with .float())")
+
+
+def conv(ndim, input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
+    """The conv of every F.conv*d and nn.Conv*d: torch's checks in torch's order, then the
+    Convolution op on the batched input. padding='same' whose total d(k - 1) is odd on some axis
+    pads asymmetrically (the extra cell at the end) and warns, as torch."""
+    fn = f"conv{ndim}d"
+    _check_tensors(fn, input, weight, bias)
+    stride, padding, dilation, groups = parse_args(fn, ndim, stride, padding, dilation, groups)
+    _check_bias_dtype(input, bias)
+    _check_ranks(fn, ndim, input, weight)
+    _check_padding_string(padding)
+    batched = input.dim() == ndim + 2
     x = input if batched else input.unsqueeze(0)
-    if spec.padding_mode != "zeros":
-        x = pad(x, spec.pad_widths, mode=spec.padding_mode)
-        spec = spec.zero_padding
+    if padding == "same":  # torch's 'same' path checks these before the per-axis lengths
+        _check_groups(groups)
+        _check_unit_stride(stride)
+        _check_rank_match(fn, x, weight, same=True)
+    spec = _geometry(tuple(weight.shape[2:]), stride, padding, dilation, groups)
+    _check_rank_match(fn, x, weight)
+    _check_shapes(x, weight, bias, spec)
+    _check_dtypes(input, weight)
+    _check_last(ndim, input, spec)
+    if padding == "same" and not spec.symmetric:
+        warnings.warn("Using padding='same' with even kernel lengths and odd dilation may "
+                      "require a zero-padded copy of the input be created", UserWarning,
+                      stacklevel=3)
     y = Convolution.apply(x, weight, bias, spec=spec)
     return y if batched else y.squeeze(0)
 
 
-def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
-    """2-D cross-correlation, as torch.nn.functional.conv2d.
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
+    """1-d cross-correlation over (N, C, L) or (C, L), as torch.nn.functional.conv1d.
+    L_out = floor((L + pad_lo + pad_hi - dilation*(k-1) - 1) / stride + 1)."""
+    return conv(1, input, weight, bias, stride, padding, dilation, groups)
 
-    H_out = floor((H + pad_top + pad_bottom - dilation*(kH-1) - 1) / stride + 1), same for W.
-    """
-    if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
-        raise TypeError(f"conv2d(): argument 'input' and 'weight' must be Tensor, not "
-                        f"{type(input).__name__} and {type(weight).__name__}")
-    spec = conv_spec(tuple(weight.shape[2:]), stride, padding, dilation, groups)
-    check_conv_input(input, weight, bias, spec)
-    if padding == "same" and not spec.symmetric:
-        warnings.warn("Using padding='same' with even kernel lengths and odd dilation may "
-                      "require a zero-padded copy of the input be created", UserWarning,
-                      stacklevel=2)
-    return conv2d_with_spec(input, weight, bias, spec)
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
+    """2-d cross-correlation over (N, C, H, W) or (C, H, W), as torch.nn.functional.conv2d.
+    H_out = floor((H + pad_top + pad_bottom - dilation*(kH-1) - 1) / stride + 1), same for W."""
+    return conv(2, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
+    """3-d cross-correlation over (N, C, D, H, W) or (C, D, H, W), as
+    torch.nn.functional.conv3d; each output size as conv2d's."""
+    return conv(3, input, weight, bias, stride, padding, dilation, groups)
 
 
 # ---- transposed convolution -------------------------------------------------------------
 
 _AXIS_NAMES = ("depth", "height", "width")
 _TRANSPOSE_DTYPES = {"float16", "float32", "float64", "int64"}
-
-
-def _is_int(value) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def tuple_of_ints(fn: str, name: str, value, n: int, position=None) -> tuple:
@@ -192,17 +334,6 @@ def check_tensor_arg(fn: str, name: str, value, position=None, optional=False) -
         where = "" if position is None else f" (position {position})"
         raise TypeError(f"{fn}(): argument '{name}'{where} must be Tensor, not "
                         f"{type(value).__name__}")
-
-
-def _expand(name: str, values: tuple, dim: int) -> tuple:
-    """torch's expand_param_if_needed: one value serves every axis, else one per axis."""
-    if len(values) == 1:
-        return values * dim
-    if len(values) != dim:
-        raise RuntimeError(f"expected {name} to be a single integer value or a list of {dim} "
-                           f"values to match the convolution dimensions, but got "
-                           f"{name}={list(values)}")
-    return values
 
 
 def _per_axis(label: str, values, sep: str = " ") -> str:
@@ -235,9 +366,7 @@ def conv_transpose_spec(nd: int, input: Tensor, weight: Tensor, bias, stride, pa
         raise RuntimeError(f"weight should have at least three dimensions (got weight of size "
                            f"{w_shape}; expected (in_channels, out_channels/groups, "
                            f"*kernel_size))")
-    if groups <= 0:
-        raise RuntimeError(f"non-positive groups is not supported (got groups={groups}; use "
-                           "groups >= 1)")
+    _check_groups(groups)
     stride, padding, dilation, output_padding = (_expand(name, v, dim) for name, v in (
         ("stride", stride), ("padding", padding), ("dilation", dilation),
         ("output_padding", output_padding)))
@@ -318,8 +447,8 @@ def _check_transpose_kernel(nd, spec, w_shape, shape) -> None:
     if min(size) < 1:
         given, out = lift(shape[2:], 1), lift(size, 1)
         raise RuntimeError(
-            f"Given input size per channel: ({' x '.join(map(str, given))}). Calculated output "
-            f"size per channel: ({' x '.join(map(str, out))}). Output size is too small "
+            f"Given input size per channel: ({_by(given)}). Calculated output size per channel: "
+            f"({_by(out)}). Output size is too small "
             f"(o = (i - 1) * stride - 2 * padding + dilation * (kernel_size - 1) + 1 + "
             f"output_padding per axis; reduce padding or enlarge the input)")
 

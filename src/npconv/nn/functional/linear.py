@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 
 from npconv.autograd.nn_ops import Linear
-from npconv.nn.functional.conv import _type_error_name
+from npconv.dtypes import cpp_type_name
 from npconv.tensor import Tensor
 
 
@@ -13,7 +13,7 @@ def linear(input: Tensor, weight: Tensor, bias=None) -> Tensor:
     in_features)."""
     if input.dtype != weight.dtype:
         raise RuntimeError("expected m1 and m2 to have the same dtype, but got: "
-                           f"{_type_error_name(input)} != {_type_error_name(weight)}")
+                           f"{cpp_type_name(input.dtype)} != {cpp_type_name(weight.dtype)}")
     if input.shape[-1] != weight.shape[-1]:
         rows = math.prod(input.shape[:-1])
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1]} "

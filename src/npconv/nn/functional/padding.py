@@ -23,9 +23,9 @@ def _check_pad(input: Tensor, pad: tuple, mode: str, value) -> None:
     if value is not None and value != 0:
         raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
     n = len(pad) // 2
-    if n > 2 or input.dim() not in (n + 1, n + 2):
+    if n > 3 or input.dim() not in (n + 1, n + 2):
         raise NotImplementedError(f"Padding size {len(pad)} is not supported for "
-                                  f"{input.dim()}D input tensor. (npconv pads the last 1 or 2 "
+                                  f"{input.dim()}D input tensor. (npconv pads the last 1, 2 or 3 "
                                   f"dimensions of a {n + 1}D or {n + 2}D input in mode '{mode}')")
     for i in range(n):
         dim = input.dim() - 1 - i

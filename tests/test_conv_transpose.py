@@ -1,5 +1,5 @@
-"""conv_transpose1d/2d/3d against torch: outputs, gradients and errors; float64 finite differences
-without torch."""
+"""conv_transpose1d/2d/3d and nn.ConvTranspose1d/2d/3d against torch: outputs, gradients, reprs,
+init, output_size= and errors; float64 finite differences without torch."""
 import re
 
 import numpy as np
@@ -27,6 +27,9 @@ DTYPES = {"float32": (npconv.float32, torch.float32), "float64": (npconv.float64
 FUNCTIONALS = {1: (F.conv_transpose1d, torch.nn.functional.conv_transpose1d),
                2: (F.conv_transpose2d, torch.nn.functional.conv_transpose2d),
                3: (F.conv_transpose3d, torch.nn.functional.conv_transpose3d)}
+MODULES = {1: (nn.ConvTranspose1d, torch.nn.ConvTranspose1d),
+           2: (nn.ConvTranspose2d, torch.nn.ConvTranspose2d),
+           3: (nn.ConvTranspose3d, torch.nn.ConvTranspose3d)}
 
 
 def _arg(draw, values):
@@ -102,6 +105,48 @@ def test_functional_conv_transpose_matches_torch(nd, examples, close, count_conf
         ours, theirs = FUNCTIONALS[nd]
         _compare(cfg, lambda x, w, b: ours(x, w, b, **kw), lambda x, w, b: theirs(x, w, b, **kw),
                  close)
+    check()
+
+
+@st.composite
+def module_configs(draw, nd):
+    """A transposed-conv layer config with output_size= (per axis between the smallest size
+    and that plus stride - 1, spatial only or with the non-spatial sizes in front) where such
+    a size is at least 1, else with output_padding."""
+    cfg = draw(transpose_configs(nd))
+    s, k, d, p = (np.broadcast_to(cfg[key], nd).tolist()
+                  for key in ("stride", "k", "dilation", "padding"))
+    low = [(i - 1) * si - 2 * pi + di * (ki - 1) + 1
+           for i, si, pi, di, ki in zip(cfg["size"], s, p, d, k)]
+    cfg["output_size"] = None
+    if all(lo + si - 1 >= 1 for lo, si in zip(low, s)) and draw(st.booleans()):
+        cfg["output_padding"] = 0
+        size = [draw(st.integers(max(lo, 1), lo + si - 1)) for lo, si in zip(low, s)]
+        lead = [cfg["n"], cfg["cout"]] if cfg["batched"] else [cfg["cout"]]
+        cfg["output_size"] = (lead + size) if draw(st.booleans()) else size
+    return cfg
+
+
+@pytest.mark.parametrize("nd,examples", [(1, 150), (2, 150), (3, 100)])
+def test_module_conv_transpose_matches_torch(nd, examples, close, count_config):
+    @settings(max_examples=examples)
+    @given(cfg=module_configs(nd))
+    def check(cfg):
+        count_config(f"nn.ConvTranspose{nd}d")
+        nd_, td = DTYPES[cfg["dtype"]]
+        kw = dict(_functional_kwargs(cfg), bias=cfg["bias"])
+        ours_cls, torch_cls = MODULES[nd]
+        ours = ours_cls(cfg["cin"], cfg["cout"], cfg["k"], dtype=nd_, **kw)
+        ref = torch_cls(cfg["cin"], cfg["cout"], cfg["k"], dtype=td, **kw)
+        assert repr(ours) == repr(ref)
+        assert tuple(ours.weight.shape) == tuple(ref.weight.shape)
+
+        def run(layer):
+            def forward(x, w, b):
+                layer.weight, layer.bias = w, b
+                return layer(x, output_size=cfg["output_size"])
+            return forward
+        _compare(cfg, run(ours), run(ref), close)
     check()
 
 
@@ -190,6 +235,40 @@ def test_bias_of_another_float_dtype_is_cast_as_torch_does(close):
                                                torch.tensor(b, dtype=torch.float64))
     assert ours.dtype == npconv.float32
     close(ours.detach().numpy(), ref.numpy(), "float32")
+
+
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def test_init_follows_torchs_fan_in_for_transposed_weights(nd):
+    """torch's fan_in of a (C_in, C_out/g, *K) weight is C_out/g * prod(K): weight and bias
+    are U(-1/sqrt(fan_in), 1/sqrt(fan_in)), filling that range."""
+    npconv.manual_seed(0)
+    cls = MODULES[nd][0]
+    layer = cls(8, 60, 3, groups=2)
+    bound = 1 / np.sqrt(60 // 2 * 3 ** nd)
+    ref = MODULES[nd][1](8, 60, 3, groups=2)
+    assert tuple(layer.weight.shape) == tuple(ref.weight.shape) == (8, 30) + (3,) * nd
+    for ours, theirs in ((layer.weight, ref.weight), (layer.bias, ref.bias)):
+        p, t = ours.detach().numpy(), theirs.detach().numpy()
+        assert p.dtype == np.float32 and np.abs(p).max() <= bound
+        assert np.abs(t).max() <= bound and np.abs(p).max() > 0.8 * bound
+        assert abs(p.mean()) < 0.2 * bound
+
+
+@pytest.mark.parametrize("build", [
+    lambda n: n.ConvTranspose2d(2, 3, 3),
+    lambda n: n.ConvTranspose2d(2, 4, (3, 2), stride=(2, 1), padding=1, output_padding=(1, 0),
+                                groups=2, bias=False, dilation=2),
+    lambda n: n.ConvTranspose1d(2, 3, 3, stride=2, output_padding=1),
+    lambda n: n.ConvTranspose3d(2, 3, 3, padding=(1, 0, 0), dtype=None),
+])
+def test_repr_and_attributes_match_torch(build):
+    ours, ref = build(nn), build(torch.nn)
+    assert repr(ours) == repr(ref)
+    for name in ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation",
+                 "output_padding", "groups", "padding_mode", "transposed",
+                 "_reversed_padding_repeated_twice"):
+        assert tuple(np.atleast_1d(getattr(ours, name))) == \
+            tuple(np.atleast_1d(getattr(ref, name))), name
 
 
 # ---- errors -------------------------------------------------------------------------------
@@ -285,7 +364,34 @@ ERRORS = {
     "bool stride": lambda t: _t2(t, stride=True),
     "padding string": lambda t: _t2(t, padding="same"),
     "float groups": lambda t: _t2(t, groups=2.0),
+    "module padding_mode": lambda t: t.nn.ConvTranspose2d(2, 3, 3, padding_mode="reflect"),
+    "module bad padding_mode": lambda t: t.nn.ConvTranspose1d(2, 3, 3, padding_mode="bad"),
+    "module groups 0": lambda t: t.nn.ConvTranspose2d(2, 3, 3, groups=0),
+    "module out_channels % groups": lambda t: t.nn.ConvTranspose2d(2, 3, 3, groups=2),
+    "module in_channels % groups": lambda t: t.nn.ConvTranspose3d(3, 4, 3, groups=2),
+    "module output_padding": lambda t: t.nn.ConvTranspose2d(2, 3, 3, output_padding=2)(
+        _x(t, 1, 2, 4, 4, dtype="float32")),
+    "module output_size length": lambda t: t.nn.ConvTranspose2d(2, 3, 3, stride=2)(
+        _x(t, 1, 2, 5, 5, dtype="float32"), output_size=(1, 10, 10)),
+    "module output_size length unbatched": lambda t: t.nn.ConvTranspose1d(2, 3, 3, stride=3)(
+        _x(t, 2, 4, dtype="float32"), output_size=[1, 2, 5]),
+    "module output_size length 5-d": lambda t: t.nn.ConvTranspose2d(2, 3, 3, stride=3)(
+        _x(t, 2, 4, 4, 4, 4, dtype="float32"), output_size=[5, 5, 5]),
+    "module output_size too large": lambda t: t.nn.ConvTranspose2d(2, 3, 3, stride=2,
+                                                                   padding=1)(
+        _x(t, 1, 2, 5, 5, dtype="float32"), output_size=(11, 11)),
+    "module output_size too small": lambda t: t.nn.ConvTranspose2d(2, 3, 3, stride=2,
+                                                                   padding=1)(
+        _x(t, 1, 2, 5, 5, dtype="float32"), output_size=(1, 3, 8, 10)),
+    "module output_size unreachable at stride 1": lambda t: t.nn.ConvTranspose2d(
+        2, 3, 3, padding=1, dilation=2, output_padding=1)(
+        _x(t, 1, 2, 5, 5, dtype="float32"), output_size=(8, 8)),
 }
+
+# torch's own text names torch.Size and, for unbatched input, the wrong axes; ours says
+# "spatial size [..]": compare the part before it
+_UP_TO = {"module output_size": " (for an input of"}
+
 
 def _both(build):
     out = []
@@ -301,10 +407,14 @@ def _both(build):
 
 def _torch_text(name, theirs):
     """The part of torch's message ours must begin with: all of it, but for TypeErrors (whose
-    wording depends on how torch's parser was reached) the words up to the expected type."""
+    wording depends on how torch's parser was reached) the words up to the expected type, and
+    for output_size errors the part before torch's torch.Size."""
     text = str(theirs)
     if isinstance(theirs, TypeError):
         return re.match(r".*?must be (tuple of ints|Tensor|int)", text).group(0)
+    for prefix, cut in _UP_TO.items():
+        if name.startswith(prefix) and cut in text:
+            return text.split(cut)[0]
     return text
 
 
@@ -315,6 +425,26 @@ def test_errors_match_torch(name):
     assert ours is not None, f"npconv accepted {name}; torch raised {theirs!r}"
     assert type(ours) is type(theirs), f"{name}: {ours!r} vs {theirs!r}"
     assert str(ours).startswith(_torch_text(name, theirs)), (str(ours), str(theirs))
+
+
+def test_output_size_error_says_which_sizes_are_reachable():
+    layer = nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1)
+    with pytest.raises(ValueError) as info:
+        layer(npconv.ones(2, 5, 5), output_size=(11, 11))
+    text = str(info.value)
+    assert text.startswith("requested an output size of (11, 11), but valid sizes range from "
+                           "[9, 9] to [10, 10]")
+    assert "spatial size [5, 5]" in text and "9 to 10" in text
+
+
+def test_padding_strings_are_rejected_when_the_layer_is_built():
+    """torch keeps padding='same' as the tuple ('s', 'a', 'm', 'e') and fails in forward with
+    this TypeError; npconv raises it where the mistake is made."""
+    with pytest.raises(TypeError, match=r"^conv_transpose2d\(\): argument 'padding' must be "
+                                        r"tuple of ints.*'same'"):
+        nn.ConvTranspose2d(2, 3, 3, padding="same")
+    with pytest.raises(TypeError):
+        torch.nn.ConvTranspose2d(2, 3, 3, padding="same")(torch.ones(1, 2, 5, 5))
 
 
 def test_accepts_what_torch_accepts():
@@ -330,3 +460,16 @@ def test_accepts_what_torch_accepts():
             torch.ones(1, 4, 5, 5), torch.ones(4, 2, 3, 3), **kw).shape) == shape
     assert tuple(F.conv_transpose2d(npconv.ones(0, 4, 5, 5), npconv.ones(4, 2, 3, 3)).shape) \
         == (0, 2, 7, 7)
+
+
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def test_geometry_is_the_layers_transposed_spec(nd):
+    """layer.geometry (as for every conv layer) is a transposed ConvSpec whose output_size is
+    the shape the layer produces, torch's too."""
+    kw = dict(stride=(2, 3, 1)[:nd], padding=(1, 0, 2)[:nd], output_padding=(1, 2, 0)[:nd],
+              dilation=(1, 2, 3)[:nd])
+    layer, ref = (cls(2, 3, (3, 2, 2)[:nd], **kw) for cls in MODULES[nd])
+    spec, size = layer.geometry, (5, 4, 3)[:nd]
+    assert spec.transposed and spec.output_padding == kw["output_padding"]
+    assert spec.output_size(size) == tuple(layer(npconv.ones(2, *size)).shape[1:]) == \
+        tuple(ref(torch.ones(2, *size)).shape[1:])

@@ -343,8 +343,8 @@ def _per_axis(label: str, values, sep: str = " ") -> str:
     return sep.join(f"{label}_{a}: {v}" for a, v in zip(names, values))
 
 
-def conv_transpose_spec(nd: int, input: Tensor, weight: Tensor, bias, stride, padding,
-                        output_padding, groups, dilation) -> ConvSpec:
+def _transpose_spec(nd: int, input: Tensor, weight: Tensor, bias, stride, padding,
+                    output_padding, groups, dilation) -> ConvSpec:
     """Check a transposed conv's arguments in torch's order, with its messages and a hint, and
     return its ConvSpec (transposed=True). The weight is (C_in, C_out/groups, *kernel_size);
     per axis o = (i - 1) s - 2p + d(k - 1) + 1 + output_padding."""
@@ -472,37 +472,36 @@ def _check_transpose_dtypes(nd, input, weight, bias) -> None:
                            f"input and weight are {input.dtype}; use one dtype for all three)")
 
 
-def conv_transpose_with_spec(input: Tensor, weight: Tensor, bias,
-                             spec: ConvSpec) -> Tensor:
-    """Run a checked transposed conv (unbatched input gets a batch axis of 1 and loses it)."""
-    batched = input.dim() == spec.ndim + 2
-    x = input if batched else input.unsqueeze(0)
-    y = ConvTranspose.apply(x, weight, bias, spec=spec)
+def conv_transpose(ndim, input, weight, bias=None, stride=1, padding=0, output_padding=0,
+                   groups=1, dilation=1) -> Tensor:
+    """The transposed conv of every F.conv_transpose*d and nn.ConvTranspose*d: torch's checks in
+    torch's order, then the ConvTranspose op on the batched input."""
+    spec = _transpose_spec(ndim, input, weight, bias, stride, padding, output_padding, groups,
+                           dilation)
+    batched = input.dim() == ndim + 2
+    y = ConvTranspose.apply(input if batched else input.unsqueeze(0), weight, bias, spec=spec)
     return y if batched else y.squeeze(0)
 
 
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
                      dilation=1) -> Tensor:
-    """1-D transposed convolution, the adjoint of conv1d, as torch.nn.functional.conv_transpose1d:
+    """1-d transposed convolution, the adjoint of conv1d, as torch.nn.functional.conv_transpose1d:
     L_out = (L - 1) * stride - 2 * padding + dilation * (k - 1) + 1 + output_padding."""
-    spec = conv_transpose_spec(1, input, weight, bias, stride, padding, output_padding, groups,
-                               dilation)
-    return conv_transpose_with_spec(input, weight, bias, spec)
+    return conv_transpose(1, input, weight, bias, stride, padding, output_padding, groups,
+                          dilation)
 
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
                      dilation=1) -> Tensor:
-    """2-D transposed convolution, the adjoint of conv2d, as torch.nn.functional.conv_transpose2d:
+    """2-d transposed convolution, the adjoint of conv2d, as torch.nn.functional.conv_transpose2d:
     per axis o = (i - 1) * stride - 2 * padding + dilation * (k - 1) + 1 + output_padding."""
-    spec = conv_transpose_spec(2, input, weight, bias, stride, padding, output_padding, groups,
-                               dilation)
-    return conv_transpose_with_spec(input, weight, bias, spec)
+    return conv_transpose(2, input, weight, bias, stride, padding, output_padding, groups,
+                          dilation)
 
 
 def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
                      dilation=1) -> Tensor:
-    """3-D transposed convolution, the adjoint of conv3d, as torch.nn.functional.conv_transpose3d:
-    per axis o = (i - 1) * stride - 2 * padding + dilation * (k - 1) + 1 + output_padding."""
-    spec = conv_transpose_spec(3, input, weight, bias, stride, padding, output_padding, groups,
-                               dilation)
-    return conv_transpose_with_spec(input, weight, bias, spec)
+    """3-d transposed convolution, the adjoint of conv3d, as torch.nn.functional.conv_transpose3d;
+    each output size as conv_transpose2d's."""
+    return conv_transpose(3, input, weight, bias, stride, padding, output_padding, groups,
+                          dilation)

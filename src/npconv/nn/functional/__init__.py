@@ -1,8 +1,10 @@
 """npconv.nn.functional: stateless ops, as torch.nn.functional."""
 from npconv.nn.functional.activation import (leaky_relu, log_softmax, relu, sigmoid, softmax,
                                              tanh)
-from npconv.nn.functional.conv import conv1d, conv2d, conv3d
+from npconv.nn.functional.conv import (conv1d, conv2d, conv3d, conv_transpose1d,
+                                       conv_transpose2d, conv_transpose3d)
 from npconv.nn.functional.dropout import dropout
+from npconv.nn.functional.fold import fold, unfold
 from npconv.nn.functional.linear import linear
 from npconv.nn.functional.loss import cross_entropy, mse_loss, nll_loss
 from npconv.nn.functional.padding import pad
@@ -11,3 +13,4 @@ from npconv.nn.functional.pooling import avg_pool2d, max_pool2d
 __all__ = ["avg_pool2d", "conv1d", "conv2d", "conv3d", "cross_entropy", "dropout", "leaky_relu",
            "linear", "log_softmax", "max_pool2d", "mse_loss", "nll_loss", "pad", "relu",
            "sigmoid", "softmax", "tanh"]
+__all__ += ["conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "fold", "unfold"]

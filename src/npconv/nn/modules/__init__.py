@@ -1,9 +1,11 @@
 """Layers, as torch.nn.modules."""
 from npconv.nn.modules.activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from npconv.nn.modules.container import ModuleList, Sequential
-from npconv.nn.modules.conv import Conv1d, Conv2d, Conv3d
+from npconv.nn.modules.conv import (Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d,
+                                    ConvTranspose3d)
 from npconv.nn.modules.dropout import Dropout
 from npconv.nn.modules.flatten import Flatten
+from npconv.nn.modules.fold import Fold, Unfold
 from npconv.nn.modules.linear import Identity, Linear
 from npconv.nn.modules.loss import CrossEntropyLoss, MSELoss, NLLLoss
 from npconv.nn.modules.module import Module
@@ -12,3 +14,4 @@ from npconv.nn.modules.pooling import AvgPool2d, MaxPool2d
 __all__ = ["AvgPool2d", "Conv1d", "Conv2d", "Conv3d", "CrossEntropyLoss", "Dropout", "Flatten",
            "Identity", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "MaxPool2d", "Module",
            "ModuleList", "NLLLoss", "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh"]
+__all__ += ["ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", "Fold", "Unfold"]

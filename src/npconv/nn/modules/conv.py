@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from npconv import creation
 from npconv.device import check_device
-from npconv.kernels.geometry import ntuple, same_padding
+from npconv.kernels.geometry import conv_transpose_output_size, ntuple, same_padding
 from npconv.nn import init
-from npconv.nn.functional.conv import conv, conv_spec
+from npconv.nn.functional.conv import conv, conv_spec, conv_transpose
 from npconv.nn.functional.padding import pad
 from npconv.nn.modules.module import Module
 from npconv.nn.parameter import Parameter
@@ -169,3 +169,116 @@ class Conv3d(_ConvNd):
         super().__init__(in_channels, out_channels,
                          *_per_axis(3, kernel_size, stride, padding, dilation), groups, bias,
                          padding_mode, device, dtype)
+
+
+class _ConvTransposeNd(_ConvNd):
+    """The transposed conv layers' base, as torch's: a _ConvNd with transposed=True (weight
+    (in_channels, out_channels // groups, *kernel_size), torch's fan_in weight.size(1) *
+    prod(kernel_size)) and padding_mode 'zeros' only. forward(input, output_size=None) runs
+    F.conv_transpose*d's one entry (nn.functional.conv.conv_transpose); output_size picks the
+    output_padding."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation,
+                 transposed, output_padding, groups, bias, padding_mode, device=None,
+                 dtype=None):
+        name = f"ConvTranspose{self._ndim}d"
+        if padding_mode != "zeros":
+            raise ValueError(f'Only "zeros" padding mode is supported for {name} (got '
+                             f"padding_mode={padding_mode!r}; a transposed conv's padding "
+                             "removes cells from its output, it adds none to its input)")
+        if isinstance(padding, str):  # torch keeps it as a tuple of letters, refused in forward
+            raise TypeError(f"conv_transpose{self._ndim}d(): argument 'padding' must be tuple of "
+                            f"ints, not str (got padding={padding!r}: {name} takes no padding "
+                            "strings; its padding crops that many cells from both ends of each "
+                            "output axis)")
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         transposed, output_padding, groups, bias, padding_mode, device, dtype)
+
+    def _output_padding(self, input, output_size):
+        """torch's rule: output_size (the spatial sizes, or with the batch and channel sizes in
+        front) picks output_padding = size - smallest size per axis, which must lie in
+        [0, stride - 1]; without it, the layer's output_padding."""
+        nd = self._ndim
+        if output_size is None or input.dim() <= nd:  # the functional refuses such an input
+            return self.output_padding
+        lead = 2 if input.dim() == nd + 2 else 1
+        if len(output_size) == lead + nd:
+            output_size = output_size[lead:]
+        if len(output_size) != nd:
+            raise ValueError(f"ConvTranspose{nd}D: for {input.dim()}D input, output_size must "
+                             f"have {nd} or {lead + nd} elements (got {len(output_size)}): "
+                             f"pass the {nd} spatial sizes, or the whole output shape")
+        spatial = list(input.shape[lead:lead + nd])
+        smallest = [conv_transpose_output_size(i, k, s, p, p, d) for i, k, s, p, d in zip(
+            spatial, self.kernel_size, self.stride, self.padding, self.dilation)]
+        largest = [lo + s - 1 for lo, s in zip(smallest, self.stride)]
+        if any(not lo <= o <= hi for o, lo, hi in zip(output_size, smallest, largest)):
+            ranges = [f"{lo} to {hi}" if hi > lo else f"only {lo}"
+                      for lo, hi in zip(smallest, largest)]
+            reach = (f"{ranges[0]} per axis" if len(set(ranges)) == 1 else
+                     ", ".join(f"{r} on axis {a}" for a, r in enumerate(ranges)))
+            raise ValueError(
+                f"requested an output size of {output_size}, but valid sizes range from "
+                f"{smallest} to {largest} (for an input of spatial size {spatial}; reachable "
+                f"sizes for this input: {reach}, as output_padding runs from 0 to stride - 1; "
+                "request one of them, or change stride, padding or kernel_size)")
+        return tuple(o - lo for o, lo in zip(output_size, smallest))
+
+    def forward(self, input, output_size=None):
+        if self.padding_mode != "zeros":
+            raise ValueError(f"Only `zeros` padding mode is supported for "
+                             f"ConvTranspose{self._ndim}d (padding_mode was set to "
+                             f"{self.padding_mode!r} after construction)")
+        return conv_transpose(self._ndim, input, self.weight, self.bias, self.stride,
+                              self.padding, self._output_padding(input, output_size),
+                              self.groups, self.dilation)
+
+
+def _transposed_per_axis(ndim, kernel_size, stride, padding, dilation, output_padding):
+    """As _per_axis, for a transposed layer: transposed=True and its output_padding; a padding
+    string stays a string (for _ConvTransposeNd to refuse)."""
+    kernel_size, stride, padding, dilation, _, _ = _per_axis(ndim, kernel_size, stride, padding,
+                                                             dilation)
+    return kernel_size, stride, padding, dilation, True, ntuple(output_padding, ndim)
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    """1-d transposed convolution over (N, C_in, L) or (C_in, L), as torch.nn.ConvTranspose1d.
+    L_out = (L - 1) stride - 2 padding + dilation (kernel_size - 1) + 1 + output_padding."""
+
+    _ndim = 1
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
+                 device=None, dtype=None):
+        super().__init__(in_channels, out_channels, *_transposed_per_axis(
+            1, kernel_size, stride, padding, dilation, output_padding), groups, bias,
+            padding_mode, device, dtype)
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    """2-d transposed convolution over (N, C_in, H, W) or (C_in, H, W), as
+    torch.nn.ConvTranspose2d; per axis H_out as ConvTranspose1d's L_out."""
+
+    _ndim = 2
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
+                 device=None, dtype=None):
+        super().__init__(in_channels, out_channels, *_transposed_per_axis(
+            2, kernel_size, stride, padding, dilation, output_padding), groups, bias,
+            padding_mode, device, dtype)
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """3-d transposed convolution over (N, C_in, D, H, W) or (C_in, D, H, W), as
+    torch.nn.ConvTranspose3d; per axis as ConvTranspose1d's L_out."""
+
+    _ndim = 3
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
+                 device=None, dtype=None):
+        super().__init__(in_channels, out_channels, *_transposed_per_axis(
+            3, kernel_size, stride, padding, dilation, output_padding), groups, bias,
+            padding_mode, device, dtype)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 import npconv
 import npconv.nn as nn
 import npconv.nn.functional as F
-from npconv.kernels.pool import output_size
+from npconv.kernels.geometry import pool_output_size as output_size
 
 torch = pytest.importorskip("torch")
 torch.set_num_threads(2)

@@ -9,33 +9,55 @@ from npconv.autograd.engine import OUTPUT, Function, each_saved_for_the_other
 from npconv.kernels import pool
 
 
-class MaxPool2d(Function):
-    """y = max over each (dilated) window; gx routes gy to each window's winning cell. With
-    return_indices, also torch's flat indices of the winners (a non-differentiable output)."""
+class MaxPool(Function):
+    """y = max over each (dilated) window of a PoolSpec, over any number of spatial axes; gx
+    routes gy to each window's winning cell. With return_indices, also torch's flat indices of
+    the winners (a non-differentiable output)."""
 
     saves = (0,)  # as torch (npconv keeps the winners)
 
-    def forward(self, x, kernel_size, stride, padding, dilation, ceil_mode, return_indices=False):
-        y, self.winners = pool.max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode)
-        return (y, pool.max_pool2d_indices(self.winners)) if return_indices else y
+    def forward(self, x, spec, return_indices=False):
+        y, self.winners = pool.max_pool(x, spec)
+        return (y, pool.max_pool_indices(self.winners)) if return_indices else y
 
     def backward(self, gy):
-        return pool.max_pool2d_backward(gy, self.winners)
+        return pool.max_pool_backward(gy, self.winners)
 
 
-class AvgPool2d(Function):
-    """y = sum over each window / divisor; gx spreads gy / divisor back over the window."""
+class AvgPool(Function):
+    """y = sum over each window of a PoolSpec / divisor; gx spreads gy / divisor back over the
+    window."""
 
     saves = (0,)  # as torch
 
-    def forward(self, x, kernel_size, stride, padding, ceil_mode, count_include_pad,
-                divisor_override):
+    def forward(self, x, spec, count_include_pad, divisor_override):
         self.x_shape = x.shape
-        self.args = kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
-        return pool.avg_pool2d(x, *self.args)
+        self.args = spec, count_include_pad, divisor_override
+        return pool.avg_pool(x, *self.args)
 
     def backward(self, gy):
-        return pool.avg_pool2d_backward(gy, self.x_shape, *self.args)
+        return pool.avg_pool_backward(gy, self.x_shape, *self.args)
+
+
+class AdaptiveMaxPool(MaxPool):
+    """MaxPool over the windows of an AdaptivePoolSpec (saving its input, as torch)."""
+
+    def forward(self, x, spec, return_indices=False):
+        y, self.winners = pool.adaptive_max_pool(x, spec)
+        return (y, pool.max_pool_indices(self.winners)) if return_indices else y
+
+
+class AdaptiveAvgPool(Function):
+    """y = mean over each window of an AdaptivePoolSpec; gx spreads gy / window size back."""
+
+    saves = (0,)  # as torch
+
+    def forward(self, x, spec):
+        self.x_shape, self.spec = x.shape, spec
+        return pool.adaptive_avg_pool(x, spec)
+
+    def backward(self, gy):
+        return pool.adaptive_avg_pool_backward(gy, self.x_shape, self.spec)
 
 
 class Softmax(Function):

@@ -67,6 +67,13 @@ def pool_output_size(i: int, k: int, s: int, p: int, d: int, ceil_mode: bool) ->
     return o
 
 
+def pool_extent(i: int, o: int, k: int, s: int, p: int, d: int) -> int:
+    """Length of the padded axis that o pooling windows read: the input after its left padding,
+    p + i, or as far as the last window reaches, (o - 1) s + d(k - 1) + 1, if that is further
+    (into the right padding, or in ceil_mode past it)."""
+    return max(p + i, (o - 1) * s + dilated_kernel(k, d))
+
+
 def same_padding(k: int, d: int) -> tuple[int, int]:
     """(lo, hi) of padding='same' at stride 1: total d(k - 1), the odd extra cell at the end
     (bottom/right), as torch."""

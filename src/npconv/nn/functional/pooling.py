@@ -7,7 +7,7 @@ from collections import namedtuple
 
 from npconv import dtypes
 from npconv.autograd import nn_ops
-from npconv.kernels.pool import output_size
+from npconv.kernels.geometry import PoolSpec, pool_output_size
 from npconv.tensor import Tensor
 
 PoolArgs = namedtuple("PoolArgs", ["kernel_size", "stride", "padding", "dilation"])
@@ -74,7 +74,7 @@ def _check_input(input: Tensor, args: PoolArgs, ceil_mode: bool) -> None:
     if input.dim() not in (3, 4) or 0 in shape[-3:]:
         raise RuntimeError("Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size "
                            f"for input, but got:{list(shape)}")
-    out = [output_size(n, *a, ceil_mode) for n, *a in zip(shape[-2:], *args)]
+    out = [pool_output_size(n, *a, ceil_mode) for n, *a in zip(shape[-2:], *args)]
     if min(out) < 1:
         raise RuntimeError(f"Given input size: ({shape[-3]}x{shape[-2]}x{shape[-1]}). Calculated "
                            f"output size: ({shape[-3]}x{out[0]}x{out[1]}). Output size is too "
@@ -86,8 +86,7 @@ def max_pool2d_with_args(input: Tensor, args: PoolArgs, ceil_mode=False, return_
     _check_input(input, args, ceil_mode)
     if input.dtype == dtypes.bool:
         raise dtypes.not_implemented_for("max_pool2d", input.dtype, "convert with .float()")
-    return nn_ops.MaxPool2d.apply(input, **args._asdict(), ceil_mode=ceil_mode,
-                                  return_indices=return_indices)
+    return nn_ops.MaxPool.apply(input, spec=_spec(args, ceil_mode), return_indices=return_indices)
 
 
 def avg_pool2d_with_args(input: Tensor, args: PoolArgs, ceil_mode=False, count_include_pad=True,
@@ -96,10 +95,14 @@ def avg_pool2d_with_args(input: Tensor, args: PoolArgs, ceil_mode=False, count_i
     _check_input(input, args, ceil_mode)
     if not (input.dtype.is_floating_point or input.dtype == dtypes.int64):
         raise dtypes.not_implemented_for("avg_pool2d", input.dtype, "convert with .float()")
-    return nn_ops.AvgPool2d.apply(input, kernel_size=args.kernel_size, stride=args.stride,
-                                  padding=args.padding, ceil_mode=ceil_mode,
-                                  count_include_pad=count_include_pad,
-                                  divisor_override=divisor_override)
+    return nn_ops.AvgPool.apply(input, spec=_spec(args, ceil_mode),
+                                count_include_pad=count_include_pad,
+                                divisor_override=divisor_override)
+
+
+def _spec(args: PoolArgs, ceil_mode) -> PoolSpec:
+    return PoolSpec(args.kernel_size, args.stride, tuple((p, p) for p in args.padding),
+                    args.dilation, ceil_mode)
 
 
 def check_divisor(divisor_override) -> None:

@@ -14,13 +14,15 @@ _ERRORS = defaultdict(float)
 _COUNTS = defaultdict(int)
 
 
-def assert_close(actual, expected, dtype_name, what=""):
-    """Compare relative to the largest magnitude; record the error for the session summary."""
+def assert_close(actual, expected, dtype_name, what="", family=None):
+    """Compare relative to the largest magnitude; record the error for the session summary
+    (per dtype, and per family of configurations when given)."""
     actual, expected = np.asarray(actual, dtype=np.float64), np.asarray(expected, np.float64)
     assert actual.shape == expected.shape, f"{what}: shape {actual.shape} != {expected.shape}"
     scale = max(1.0, float(np.abs(expected).max(initial=0.0)))
     err = float(np.abs(actual - expected).max(initial=0.0)) / scale
-    _ERRORS[dtype_name] = max(_ERRORS[dtype_name], err)
+    for key in (dtype_name, f"{family}, {dtype_name}") if family else (dtype_name,):
+        _ERRORS[key] = max(_ERRORS[key], err)
     tol = {"float16": 2e-2, "float32": 2e-5, "float64": 1e-11}[dtype_name]
     assert err <= tol, f"{what}: relative error {err:.3g} > {tol:g}"
 

@@ -8,9 +8,16 @@ from npconv.nn.functional.fold import fold, unfold
 from npconv.nn.functional.linear import linear
 from npconv.nn.functional.loss import cross_entropy, mse_loss, nll_loss
 from npconv.nn.functional.padding import pad
-from npconv.nn.functional.pooling import avg_pool2d, max_pool2d
+from npconv.nn.functional.pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d,
+                                          adaptive_avg_pool3d, adaptive_max_pool1d,
+                                          adaptive_max_pool2d, adaptive_max_pool3d, avg_pool1d,
+                                          avg_pool2d, avg_pool3d, max_pool1d, max_pool2d,
+                                          max_pool3d)
 
 __all__ = ["avg_pool2d", "conv1d", "conv2d", "conv3d", "cross_entropy", "dropout", "leaky_relu",
            "linear", "log_softmax", "max_pool2d", "mse_loss", "nll_loss", "pad", "relu",
            "sigmoid", "softmax", "tanh"]
 __all__ += ["conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "fold", "unfold"]
+__all__ += ["adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
+            "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d", "avg_pool1d",
+            "avg_pool3d", "max_pool1d", "max_pool3d"]

@@ -338,6 +338,24 @@ def test_empty_shapes_torch_accepts(fn, shape, out):
     assert x.grad.shape == x.shape and not x.grad.numpy().any()
 
 
+@pytest.mark.parametrize("fn,shape,out", [
+    ("adaptive_avg_pool2d", (2, 3, 5, 4), 1), ("adaptive_avg_pool2d", (5, 4), 1),
+    ("adaptive_avg_pool2d", (2, 1, 3, 1, 4), (None, 1)), ("adaptive_avg_pool3d", (4, 5, 3), 1),
+    ("adaptive_avg_pool3d", (2, 0, 4, 5, 3), 1), ("adaptive_avg_pool1d", (3, 7), 1)])
+def test_global_average_pools_the_last_axes_of_any_rank_as_torch(fn, shape, out, close):
+    """An all-ones output is torch's input.mean() over the last axes: ResNet's head, and any
+    rank from the pooled axes up."""
+    x = np.random.default_rng(0).standard_normal(shape)
+    compare(lambda t: getattr(F, fn)(t, out), lambda t: getattr(TF, fn)(t, out), x, "float64",
+            close)
+
+
+def test_global_average_of_an_empty_axis_is_refused_where_torch_gives_nan():
+    assert TF.adaptive_avg_pool2d(torch.ones(2, 3, 0, 4), 1).isnan().all()
+    with pytest.raises(RuntimeError, match="^adaptive_avg_pool2d.*dimension 2 being empty"):
+        F.adaptive_avg_pool2d(npconv.ones(2, 3, 0, 4), 1)
+
+
 def test_geometry_of_every_pooling_module():
     assert nn.MaxPool2d(3, 2, 1, 2, ceil_mode=True).geometry == PoolSpec(
         (3, 3), (2, 2), ((1, 1), (1, 1)), (2, 2), True)
@@ -495,6 +513,10 @@ def _adaptive_cases():
                 add("None in output_size", (None,))
             if fn.startswith("adaptive_max") or n == 3:
                 add("zero channels", 3, shape=(2, 0) + size8)
+            add("output 1, bool input", 1, dtype="bool")  # adaptive_avg: torch's mean() path
+            add("output 1, int64 input", 1, dtype="int64")
+            add("output 1, one dim too few", 1, shape=size8[1:] or ())
+            add("output 1, two dims too many", 1, shape=(1, 1) + full)
     return cases
 
 

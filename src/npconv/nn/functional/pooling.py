@@ -141,7 +141,9 @@ def adaptive_spec(fn: str, output_size, input: Tensor | None = None) -> Adaptive
                            f"({got})")
     if is_avg:
         _check_not_negative(op, out)
-    if input is not None:
+    if input is not None and is_avg and set(out) == {1}:
+        _check_global_average(op, input)
+    elif input is not None:
         if is_avg and n > 1:
             _check_adaptive_rank(op, input)
         _check_adaptive_input(op, input, out, is_avg)
@@ -490,6 +492,31 @@ def _check_adaptive_input(op: _Op, input: Tensor, out: tuple, is_avg: bool) -> N
                            f"{created} (got output_size={out}; every output size must be "
                            ">= 0)")
     _check_dtype(op, input)
+
+
+def _check_global_average(op: _Op, input: Tensor) -> None:
+    """torch computes an all-ones output_size as input.mean() over the last n axes (its 1-d op
+    over the (..., 1, L) view): so any rank from n up and empty leading dims pass, and what
+    mean() refuses is refused with its words. An empty spatial axis, whose mean torch gives as
+    NaN, npconv refuses as torch's other output sizes do."""
+    n, shape = op.ndim, tuple(input.shape)
+    if not input.dtype.is_floating_point:
+        raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a "
+                           f"floating point or complex dtype. Got: {input.dtype.legacy_name} "
+                           f"({op.name} takes floating-point input; convert it, e.g. x.float())")
+    if len(shape) < n:
+        m = max(len(shape), 1)
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-m}, {m - 1}], "
+                         f"but got {-m - 1}) ({op.name} pools the last {n} axes of "
+                         f"{_layout(n)} input; got {list(shape)})")
+    empty = next((j for j in range(len(shape) - n, len(shape)) if shape[j] == 0), None)
+    if empty is not None:
+        fn = "adaptive_avg_pool2d" if n == 1 else op.name
+        view = shape[:-1] + (1,) + shape[-1:] if n == 1 else shape
+        raise RuntimeError(f"{fn}(): Expected input to have non-zero size for non-batch "
+                           f"dimensions, but input has sizes {list(view)} with dimension "
+                           f"{empty + (n == 1)} being empty (torch's global average gives NaN "
+                           "for an empty axis; npconv refuses it)")
 
 
 def _check_dtype(op: _Op, input: Tensor) -> None:

@@ -112,7 +112,7 @@ def adaptive_spec(fn: str, output_size, input: Tensor | None = None) -> Adaptive
     no input, the spec keeps the None). torch's checks, in its order per op: types, length,
     output sizes >= 0, the input's rank and non-empty dims, its dtype."""
     op = _OPS[fn]
-    n, is_avg = op.ndim, op.name.startswith("adaptive_avg")
+    n, is_avg, given = op.ndim, op.name.startswith("adaptive_avg"), output_size
     if input is not None:
         _check_tensor(op, input)
     if n > 1 and not isinstance(output_size, int):  # torch's _list_with_default, in Python
@@ -131,7 +131,7 @@ def adaptive_spec(fn: str, output_size, input: Tensor | None = None) -> Adaptive
     elif input is not None and not is_avg:
         _check_adaptive_rank(op, input)
     if len(out) != n:
-        got = f"got output_size={output_size!r}; pass one int" + (
+        got = f"got output_size={given!r}; pass one int" + (
             f", or {n} (None keeps an axis)" if n > 1 else "")
         if n == 1:
             raise RuntimeError(f"{op.name}() argument 'output_size' should contain one int "

@@ -87,8 +87,24 @@ def adaptive_window(j: int, i: int, o: int) -> tuple[int, int]:
     return j * i // o, -(-(j + 1) * i // o)
 
 
+class _Windows:
+    """What conv and pooling specs share: windows of kernel_size cells, dilation apart."""
+
+    kernel_size: tuple[int, ...]
+    dilation: tuple[int, ...]
+
+    @property
+    def ndim(self) -> int:
+        """The number of spatial axes."""
+        return len(self.kernel_size)
+
+    @property
+    def dilated_kernel(self) -> tuple[int, ...]:
+        return tuple(map(dilated_kernel, self.kernel_size, self.dilation))
+
+
 @dataclass(frozen=True)
-class ConvSpec:
+class ConvSpec(_Windows):
     """One conv (or transposed conv) layer's geometry.
 
     kernel_size, stride, dilation and output_padding have one int per spatial axis; padding
@@ -115,15 +131,6 @@ class ConvSpec:
                    len(self.output_padding)}
         if lengths != {n}:
             raise ValueError(f"ConvSpec fields must have one entry per spatial axis: {self}")
-
-    @property
-    def ndim(self) -> int:
-        """The number of spatial axes."""
-        return len(self.kernel_size)
-
-    @property
-    def dilated_kernel(self) -> tuple[int, ...]:
-        return tuple(map(dilated_kernel, self.kernel_size, self.dilation))
 
     def padded_size(self, size) -> tuple[int, ...]:
         """i + p_lo + p_hi per axis."""
@@ -166,7 +173,7 @@ class ConvSpec:
 
 
 @dataclass(frozen=True)
-class PoolSpec:
+class PoolSpec(_Windows):
     """One (max or average) pooling layer's geometry, in ConvSpec's form: one int per axis,
     padding a (lo, hi) pair per axis (pooling pads symmetrically: lo == hi)."""
 
@@ -175,14 +182,6 @@ class PoolSpec:
     padding: tuple[tuple[int, int], ...]
     dilation: tuple[int, ...]
     ceil_mode: bool = False
-
-    @property
-    def ndim(self) -> int:
-        return len(self.kernel_size)
-
-    @property
-    def dilated_kernel(self) -> tuple[int, ...]:
-        return tuple(map(dilated_kernel, self.kernel_size, self.dilation))
 
     def output_size(self, size) -> tuple[int, ...]:
         """Per axis pool_output_size."""

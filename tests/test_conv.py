@@ -14,7 +14,6 @@ import npconv.nn.functional as F
 from npconv.kernels.geometry import ConvSpec
 
 torch = pytest.importorskip("torch")
-torch.set_num_threads(1)
 
 DTYPES = {"float32": (npconv.float32, torch.float32), "float64": (npconv.float64, torch.float64)}
 NDIMS = pytest.mark.parametrize("nd", [1, 2, 3])

@@ -14,15 +14,6 @@ import npconv.nn.functional as F
 torch = pytest.importorskip("torch")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """These problems are tiny: torch's second thread only waits for the first (on the shared
-    2-core machine a small conv_transpose backward took ~50 ms with 2 threads, ~2 ms with 1)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 DTYPES = {"float32": (npconv.float32, torch.float32), "float64": (npconv.float64, torch.float64)}
 FUNCTIONALS = {1: (F.conv_transpose1d, torch.nn.functional.conv_transpose1d),
                2: (F.conv_transpose2d, torch.nn.functional.conv_transpose2d),

@@ -13,7 +13,6 @@ import npconv.nn as nn
 import npconv.nn.functional as F
 
 torch = pytest.importorskip("torch")
-torch.set_num_threads(2)
 TF = torch.nn.functional
 
 DTYPES = {"float32": (npconv.float32, torch.float32), "float64": (npconv.float64, torch.float64)}

@@ -10,7 +10,6 @@ import npconv.nn  # noqa: F401 - the builders reach layers as lib.nn
 from npconv.models import simple_cnn_class
 
 torch = pytest.importorskip("torch")
-torch.set_num_threads(2)
 
 
 def simple_cnn(lib):

@@ -30,14 +30,6 @@ def examples(n):
                                            HealthCheck.too_slow])
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """These pooling ops are tiny: torch's thread pool would cost more than they take."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 def compare(ours_fn, torch_fn, x, dtype, close, grad=True, exact=False, seed=0):
     """Run both on x (a leaf that requires grad) and, with grad, the same upstream gradient;

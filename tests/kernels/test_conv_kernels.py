@@ -18,7 +18,6 @@ from npconv.kernels.geometry import ConvSpec
 from npconv.tensor import Tensor
 
 torch = pytest.importorskip("torch")
-torch.set_num_threads(1)
 F = torch.nn.functional
 
 # the module attribute that bounds each algorithm's batch chunks or tiles, in bytes

@@ -15,14 +15,6 @@ TF = torch.nn.functional
 FIXTURES = dict(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """These arrays are tiny: torch's thread pool would cost more than the ops take."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 @st.composite
 def pool_cases(draw, dilated=True):

@@ -14,10 +14,9 @@ from npconv.nn.functional.pooling import (adaptive_avg_pool1d, adaptive_avg_pool
                                           avg_pool2d, avg_pool3d, max_pool1d, max_pool2d,
                                           max_pool3d)
 
-__all__ = ["avg_pool2d", "conv1d", "conv2d", "conv3d", "cross_entropy", "dropout", "leaky_relu",
-           "linear", "log_softmax", "max_pool2d", "mse_loss", "nll_loss", "pad", "relu",
-           "sigmoid", "softmax", "tanh"]
-__all__ += ["conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "fold", "unfold"]
-__all__ += ["adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
-            "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d", "avg_pool1d",
-            "avg_pool3d", "max_pool1d", "max_pool3d"]
+__all__ = ["adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
+           "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d", "avg_pool1d",
+           "avg_pool2d", "avg_pool3d", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
+           "conv_transpose2d", "conv_transpose3d", "cross_entropy", "dropout", "fold",
+           "leaky_relu", "linear", "log_softmax", "max_pool1d", "max_pool2d", "max_pool3d",
+           "mse_loss", "nll_loss", "pad", "relu", "sigmoid", "softmax", "tanh", "unfold"]

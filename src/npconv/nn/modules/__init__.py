@@ -14,10 +14,9 @@ from npconv.nn.modules.pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, Ada
                                       AvgPool1d, AvgPool2d, AvgPool3d, MaxPool1d, MaxPool2d,
                                       MaxPool3d)
 
-__all__ = ["AvgPool2d", "Conv1d", "Conv2d", "Conv3d", "CrossEntropyLoss", "Dropout", "Flatten",
-           "Identity", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "MaxPool2d", "Module",
-           "ModuleList", "NLLLoss", "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh"]
-__all__ += ["ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", "Fold", "Unfold"]
-__all__ += ["AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d",
-            "AdaptiveMaxPool2d", "AdaptiveMaxPool3d", "AvgPool1d", "AvgPool3d", "MaxPool1d",
-            "MaxPool3d"]
+__all__ = ["AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d",
+           "AdaptiveMaxPool2d", "AdaptiveMaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d",
+           "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d",
+           "CrossEntropyLoss", "Dropout", "Flatten", "Fold", "Identity", "LeakyReLU", "Linear",
+           "LogSoftmax", "MSELoss", "MaxPool1d", "MaxPool2d", "MaxPool3d", "Module", "ModuleList",
+           "NLLLoss", "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh", "Unfold"]

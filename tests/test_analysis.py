@@ -1,5 +1,7 @@
 """npconv.analysis: output sizes against torch's real output shapes, refusals against torch's
-errors, and the explain texts' numbers against torch."""
+errors, solve_padding and same_padding checked by running torch's convs with the answer, and
+the explain texts' numbers against torch."""
+import math
 import re
 
 import pytest
@@ -167,6 +169,96 @@ def test_refusals_are_torchs(name):
     assert str(our_error).startswith(start), (our_error, their_error)
     assert len(str(our_error)) > len(str(their_error).split("\n")[0]) or \
         isinstance(our_error, TypeError), "no hint after torch's wording"
+
+
+def _torch_size(size, kernel, stride, dilation, pads):
+    """torch's conv output size after F.pad by (lo, hi) per axis, None when torch refuses."""
+    widths = tuple(p for pair in reversed(pads) for p in pair)
+    try:
+        return tuple(getattr(F, f"conv{len(size)}d")(
+            F.pad(torch.zeros(1, 1, *size), widths), torch.zeros(1, 1, *kernel), stride=stride,
+            dilation=dilation).shape[2:])
+    except RuntimeError:
+        return None
+
+
+def _conv_with(solution, size, kernel, stride, dilation):
+    """torch's output size with the solution applied as the user would: conv padding= when
+    symmetric, else the literal widths of solution.pad_call, then a conv with padding=0."""
+    if solution.padding is not None:
+        return tuple(getattr(F, f"conv{len(size)}d")(
+            torch.zeros(1, 1, *size), torch.zeros(1, 1, *kernel), stride=stride,
+            padding=solution.padding, dilation=dilation).shape[2:])
+    call = re.fullmatch(r"F\.pad\(x, \(([\d, ]+)\)\)", solution.pad_call)
+    widths = [int(v) for v in call.group(1).split(",")]
+    pads = [widths[j:j + 2] for j in range(0, len(widths), 2)][::-1]
+    return _torch_size(size, kernel, stride, dilation, pads)
+
+
+def _sizes_strategy(low_out=1):
+    return st.integers(1, 3).flatmap(lambda n: st.tuples(*[st.tuples(
+        st.integers(1, 16), st.integers(low_out, 10), st.integers(1, 5), st.integers(1, 3),
+        st.integers(1, 3))] * n))
+
+
+@settings(max_examples=150)
+@given(_sizes_strategy())
+def test_solve_padding_gives_the_output_in_torch(axes_):
+    size, out, kernel, stride, dilation = (tuple(v) for v in zip(*axes_))
+    try:
+        solution = analysis.solve_padding(size, out, kernel, stride, dilation)
+    except ValueError as e:
+        # on some axis torch's conv with no padding already gives a larger output
+        assert str(e).startswith("no padding gives output size")
+        assert any(_torch_size((i,), (k,), s, d, [(0, 0)]) > (o,)
+                   for i, o, k, s, d in axes_ if i >= d * (k - 1) + 1)
+        return
+    assert _conv_with(solution, size, kernel, stride, dilation) == out
+    assert (solution.padding is None) == (solution.pad_call is not None)
+    for a, (lo, hi) in enumerate(solution.pads):
+        assert hi - lo in (0, 1)
+        # smaller totals on this axis fail in torch: all of them if the answer is asymmetric,
+        # the symmetric (even) ones if it is symmetric; an asymmetric answer has no symmetric
+        # one a cell larger
+        fewer = range(lo + hi) if hi > lo else range(0, lo + hi, 2)
+        for total in [*fewer, *([lo + hi + 1] if hi > lo else [])]:
+            pads = [list(p) for p in solution.pads]
+            pads[a] = [total // 2, total - total // 2]
+            got = _torch_size(size, kernel, stride, dilation, pads)
+            assert got is None or got[a] != out[a], (a, total, solution)
+
+
+@settings(max_examples=150)
+@given(_sizes_strategy())
+def test_same_padding_is_tensorflows_same_upper(axes_):
+    size, _, kernel, stride, dilation = (tuple(v) for v in zip(*axes_))
+    solution = analysis.same_padding(size, kernel, stride, dilation)
+    want = tuple(math.ceil(i / s) for i, s in zip(size, stride))
+    assert solution.output_size == want
+    assert _torch_size(size, kernel, stride, dilation, solution.pads) == want
+    for (lo, hi), i, k, s, d, o in zip(solution.pads, size, kernel, stride, dilation, want):
+        total = max(0, (o - 1) * s + d * (k - 1) + 1 - i)
+        assert (lo, hi) == (total // 2, total - total // 2)
+
+
+def test_solve_padding_forms_and_text():
+    """The seed's 28 -> 14 at kernel 3, stride 2: padding=1 (the symmetric choice, though
+    (0, 1) is one cell less); an even kernel needs F.pad."""
+    sol = analysis.solve_padding(28, 14, 3, 2)
+    assert (sol.padding, sol.pads, sol.pad_call) == (1, ((1, 1),), None)
+    assert "padding=1" in str(sol) and "0 + 1 would also do" in str(sol)
+    sol = analysis.solve_padding((28, 9), (28, 9), (4, 3))
+    assert sol.padding is None and sol.pads == ((1, 2), (1, 1))
+    assert sol.pad_call == "F.pad(x, (1, 1, 1, 2))" and sol.pad_call in str(sol)
+    assert analysis.same_padding(28, 3, 2).pad_call == "F.pad(x, (0, 1))"
+
+
+def test_solve_padding_unreachable_explains():
+    with pytest.raises(ValueError, match=r"no padding gives output size 5 on positions.*"
+                                         r"already 13.*reachable sizes are 13 and up"):
+        analysis.solve_padding(28, 5, 3, 2)
+    with pytest.raises(ValueError, match="out_size must be a positive int"):
+        analysis.solve_padding(28, 0, 3)
 
 
 def test_explain_conv_seed_case_numbers_are_torchs():

@@ -1,8 +1,11 @@
 """npconv.analysis: output sizes against torch's real output shapes, refusals against torch's
 errors, solve_padding and same_padding checked by running torch's convs with the answer, and
-the explain texts' numbers against torch."""
+the explain texts' numbers against torch, and the CLI."""
 import math
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 from hypothesis import given, settings
@@ -357,3 +360,48 @@ def test_explain_transpose_reachable_sizes_are_torchs():
     assert f"reachable: {min(sizes)}..{max(sizes)} with output_padding 0..{s - 1}" in text
     assert f"= {sum(q.numel() for q in layer.parameters())}" in text.split("parameters")[1]
     assert f"= 2 * {i} * 3 * {k} = {2 * i * 3 * k}" in text
+
+
+def _cli(*args):
+    """`python -m npconv ...` on this checkout's sources."""
+    src = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")
+    path = os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH")]))
+    return subprocess.run([sys.executable, "-m", "npconv", *args], capture_output=True,
+                          text=True, timeout=120, env=dict(os.environ, PYTHONPATH=path))
+
+
+def test_cli_explain_conv_prints_the_explanation():
+    args = ("--input", "28,28", "--kernel", "5", "--stride", "2", "--padding", "2")
+    proc = _cli("explain", "conv", *args, "--out-channels", "8")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == analysis.explain_conv((28, 28), 5, 2, 2, out_channels=8)
+
+
+def test_cli_explain_pool_and_transpose_and_solve_padding():
+    proc = _cli("explain", "pool", "--input", "5", "--kernel", "2", "--padding", "1",
+                "--ceil-mode")
+    assert proc.returncode == 0 and proc.stdout.strip() == analysis.explain_pool(
+        5, 2, padding=1, ceil_mode=True), proc.stderr
+    proc = _cli("explain", "transpose", "--input", "14,7", "--kernel", "3", "--stride", "2",
+                "--padding", "1", "--output-padding", "1", "--no-bias")
+    assert proc.returncode == 0 and proc.stdout.strip() == analysis.explain_transpose(
+        (14, 7), 3, 2, 1, 1, bias=False), proc.stderr
+    proc = _cli("solve-padding", "--input", "28", "--output", "14", "--kernel", "3",
+                "--stride", "2")
+    assert proc.returncode == 0 and "padding=1" in proc.stdout, proc.stderr
+    proc = _cli("solve-padding", "--input", "28,28", "--output", "same", "--kernel", "3",
+                "--stride", "2")
+    assert proc.returncode == 0 and "F.pad(x, (0, 1, 0, 1))" in proc.stdout, proc.stderr
+
+
+def test_cli_errors_are_argparse_errors():
+    """torch's refusal (and npconv's own) print as the subcommand's usage error, exit 2."""
+    proc = _cli("explain", "conv", "--input", "3", "--kernel", "5")
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert "npconv explain conv: error: Calculated padded input size per channel: (3)." in \
+        proc.stderr
+    proc = _cli("solve-padding", "--input", "28", "--output", "5", "--kernel", "3", "--stride",
+                "2")
+    assert proc.returncode == 2 and "error: no padding gives output size 5" in proc.stderr
+    proc = _cli("explain", "pool", "--input", "2x", "--kernel", "2")
+    assert proc.returncode == 2 and "argument --input: must be an int" in proc.stderr

@@ -117,6 +117,19 @@ def test_pool_output_size_matches_torch(case, ceil_mode, default_stride):
     _same_outcome(ours, theirs)
 
 
+def test_sizes_must_be_positive_and_one_per_axis():
+    with pytest.raises(ValueError, match=r"size must be a positive int or a tuple of 2"):
+        analysis.conv_output_size((8, 0), 3)
+    with pytest.raises(ValueError, match=r"kernel_size must be an int or a tuple of 2 ints"):
+        analysis.conv_output_size((8, 8), (3,))
+    with pytest.raises(ValueError, match=r"kernel_size must be an int or a tuple of 2 ints"):
+        analysis.conv_transpose_output_size(8, (3,), stride=(1, 1))
+    with pytest.raises(ValueError, match=r"kernel_size must be an int or a tuple of 3 ints"):
+        analysis.solve_padding((8, 8, 8), 8, (3, 3))
+    with pytest.raises(ValueError, match=r"1, 2 or 3 spatial axes"):
+        analysis.pool_output_size((8, 8, 8, 8), 2)
+
+
 def test_output_size_forms():
     """An int in gives an int; a tuple anywhere gives a tuple with one entry per axis."""
     assert analysis.conv_output_size(28, 5, 2, 2) == 14
@@ -138,6 +151,9 @@ REFUSALS = {  # (our call, torch's call) that torch refuses
         lambda: analysis.conv_output_size((8, 8), 3, dilation=0),
         # torch words this per backend; npconv's conv has oneDNN's words (float32, 4 channels)
         lambda: F.conv2d(torch.zeros(2, 4, 8, 8), torch.zeros(6, 4, 3, 3), dilation=0)),
+    "zero kernel size": (
+        lambda: analysis.conv_output_size((8, 8), (0, 3)),
+        lambda: F.conv2d(torch.zeros(1, 1, 8, 8), torch.zeros(1, 1, 0, 3))),
     "pool pad above half the window": (
         lambda: analysis.pool_output_size((8, 8), 3, padding=2),
         lambda: torch.nn.MaxPool2d(3, padding=2)(torch.zeros(1, 1, 8, 8))),

@@ -1,6 +1,7 @@
 """The shared argument form of the design tools: an int, or one int per spatial axis."""
 from __future__ import annotations
 
+import numbers
 import operator
 
 from npconv.kernels.geometry import ntuple
@@ -22,14 +23,19 @@ def axes(*values) -> tuple[int, bool]:
 def sizes(name: str, value, n: int) -> tuple[int, ...]:
     """A size argument as n positive ints (an int repeats on every axis)."""
     values = ntuple(value, n)
-    try:
-        values = tuple(map(operator.index, values))
-    except TypeError:
-        values = ()
-    if len(values) != n or min(values) < 1 or any(isinstance(v, bool) for v in ntuple(value, n)):
+    if len(values) != n or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool)
+                                   and v >= 1 for v in values):
         raise ValueError(f"{name} must be a positive int or a tuple of {n} positive ints, one per "
-                         f"spatial axis (got {name}={value!r})")
-    return values
+                         f"spatial axis as the other arguments have (got {name}={value!r})")
+    return tuple(map(operator.index, values))
+
+
+def check_length(name: str, value, n: int) -> None:
+    """A per-axis argument given as a tuple has n values (a layer would get a weight of
+    another rank)."""
+    if isinstance(value, (tuple, list)) and len(value) != n:
+        raise ValueError(f"{name} must be an int or a tuple of {n} ints, one per spatial axis as "
+                         f"the other arguments have (got {name}={value!r})")
 
 
 def form(values: tuple, scalar: bool):

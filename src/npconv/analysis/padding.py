@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from npconv.analysis._args import AXIS_NAMES, axes, by, form, sizes
+from npconv.analysis._args import AXIS_NAMES, axes, by, check_length, form, sizes
 from npconv.kernels.geometry import ConvSpec, conv_output_size, dilated_kernel
 from npconv.nn.functional.conv import check_window, conv_spec
 
@@ -32,6 +32,7 @@ class PaddingSolution:
 def _spec(in_size, kernel_size, stride, dilation, *more):
     """(ConvSpec with zero padding, input sizes, scalar), refused as F.conv*d refuses them."""
     n, scalar = axes(in_size, kernel_size, stride, dilation, *more)
+    check_length("kernel_size", kernel_size, n)
     spec = conv_spec(n, kernel_size, stride, 0, dilation)
     check_window(n, spec)
     return spec, sizes("in_size", in_size, n), scalar

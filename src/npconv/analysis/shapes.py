@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 
-from npconv.analysis._args import AXIS_NAMES, axes, by, form, sizes
+from npconv.analysis._args import AXIS_NAMES, axes, by, check_length, form, sizes
 from npconv.kernels.geometry import dilated_kernel
 from npconv.nn.functional.conv import check_fits, check_window, conv_spec, transpose_geometry
 from npconv.nn.functional.pooling import check_output_size, pool_spec
@@ -17,9 +17,9 @@ from npconv.nn.modules.conv import check_channels
 def _conv(size, kernel_size, stride, padding, dilation, groups=1):
     """(ConvSpec, input sizes, scalar) of a conv, refused as F.conv*d refuses it."""
     n, scalar = axes(size, kernel_size, stride, padding, dilation)
+    check_length("kernel_size", kernel_size, n)
     spec = conv_spec(n, kernel_size, stride, padding, dilation, groups)
     size = sizes("size", size, n)
-    sizes("kernel_size", spec.kernel_size, n)  # a tuple of another length than size's
     check_fits(spec, size)
     check_window(n, spec)
     return spec, size, scalar
@@ -27,6 +27,7 @@ def _conv(size, kernel_size, stride, padding, dilation, groups=1):
 
 def _transpose(size, kernel_size, stride, padding, output_padding, dilation, groups=1):
     n, scalar = axes(size, kernel_size, stride, padding, output_padding, dilation)
+    check_length("kernel_size", kernel_size, n)
     size = sizes("size", size, n)
     spec = transpose_geometry(n, size, kernel_size, stride, padding, output_padding, dilation,
                               groups)

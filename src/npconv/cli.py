@@ -3,6 +3,8 @@
     npconv train [--epochs 3] [--batch-size 64] [--lr 1e-3] [--seed 0] [--limit N]
                  [--data ./data] [--out runs/mnist]
     npconv demo
+    npconv explain conv|pool|transpose --input 28,28 --kernel 3 [--stride --padding ...]
+    npconv solve-padding --input 28 --output 14 --kernel 3 [--stride 2] [--dilation 1]
 
 ``train`` trains the seed tutorial's SimpleCNN on MNIST (the copy shipped inside the package;
 ``--data`` is where it is unpacked) with Adam, prints the tutorial's per-epoch lines, and writes
@@ -116,7 +118,104 @@ def build_parser():
 
     demo = sub.add_parser("demo", help="a short Conv2d demo: shapes and parameter counts")
     demo.set_defaults(func=cmd_demo)
+    _add_design_tools(sub)
     return parser
+
+
+# ---- design tools: npconv explain conv|pool|transpose, npconv solve-padding -----------------
+def _int_list(text):
+    """'28' -> 28, '28,28' -> (28, 28): one value, or one per spatial axis."""
+    try:
+        values = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an int or comma-separated ints, one per "
+                                         f"spatial axis, e.g. 28 or 28,28 (got {text!r})") from None
+    return values[0] if len(values) == 1 else values
+
+
+def _conv_padding(text):
+    return text if text in ("same", "valid") else _int_list(text)
+
+
+def _out_size(text):
+    return text if text == "same" else _int_list(text)
+
+
+def _add_design_tools(sub):
+    per_axis = " (one int, or one per spatial axis: 28,28)"
+    explain = sub.add_parser("explain", help="a layer's output size, parameters and MACs, the "
+                             "numbers put into each formula")
+    layers = explain.add_subparsers(dest="layer", metavar="LAYER", required=True)
+    for kind, what in (("conv", "nn.Conv*d"), ("pool", "nn.MaxPool*d"),
+                       ("transpose", "nn.ConvTranspose*d")):
+        p = layers.add_parser(kind, help=f"explain {what}", description=f"Explain {what}: "
+                              "output size per axis, parameters, MACs, cells never read.")
+        p.add_argument("--input", type=_int_list, required=True, help="input size" + per_axis)
+        p.add_argument("--kernel", type=_int_list, required=True, help="kernel_size" + per_axis)
+        p.add_argument("--stride", type=_int_list, default=None if kind == "pool" else 1,
+                       help="stride" + per_axis + (" (default: the kernel size)"
+                                                   if kind == "pool" else " (default: 1)"))
+        p.add_argument("--padding", type=_conv_padding if kind == "conv" else _int_list,
+                       default=0, help="padding" + per_axis +
+                       (", or same / valid" if kind == "conv" else "") + " (default: 0)")
+        p.add_argument("--dilation", type=_int_list, default=1,
+                       help="dilation" + per_axis + " (default: 1)")
+        if kind == "pool":
+            p.add_argument("--ceil-mode", action="store_true", help="ceil_mode=True")
+        else:
+            p.add_argument("--in-channels", type=_positive_int, default=1)
+            p.add_argument("--out-channels", type=_positive_int, default=1)
+            p.add_argument("--groups", type=int, default=1)
+            p.add_argument("--no-bias", action="store_true", help="bias=False")
+        if kind == "transpose":
+            p.add_argument("--output-padding", type=_int_list, default=0,
+                           help="output_padding" + per_axis + " (default: 0)")
+        p.set_defaults(func=cmd_explain, error=p.error)
+    solve = sub.add_parser(
+        "solve-padding", help="the padding that gives a wanted conv output size",
+        description="The padding that makes a conv give --output: symmetric where that works "
+                    "(nn.Conv*d's padding=), else the F.pad call. --output same gives "
+                    "TensorFlow's SAME at any stride (output ceil(input / stride)).")
+    solve.add_argument("--input", type=_int_list, required=True, help="input size" + per_axis)
+    solve.add_argument("--output", type=_out_size, required=True,
+                       help="wanted output size" + per_axis + ", or same")
+    solve.add_argument("--kernel", type=_int_list, required=True, help="kernel_size" + per_axis)
+    solve.add_argument("--stride", type=_int_list, default=1, help="stride" + per_axis)
+    solve.add_argument("--dilation", type=_int_list, default=1, help="dilation" + per_axis)
+    solve.set_defaults(func=cmd_solve_padding, error=solve.error)
+
+
+def cmd_explain(args) -> int:
+    from npconv import analysis
+    geometry = dict(size=args.input, kernel_size=args.kernel, stride=args.stride,
+                    padding=args.padding, dilation=args.dilation)
+    try:
+        if args.layer == "pool":
+            text = analysis.explain_pool(**geometry, ceil_mode=args.ceil_mode)
+        else:
+            channels = dict(in_channels=args.in_channels, out_channels=args.out_channels,
+                            groups=args.groups, bias=not args.no_bias)
+            text = analysis.explain_conv(**geometry, **channels) if args.layer == "conv" else \
+                analysis.explain_transpose(**geometry, output_padding=args.output_padding,
+                                           **channels)
+    except (TypeError, ValueError, RuntimeError) as e:
+        args.error(str(e))
+    print(text)
+    return 0
+
+
+def cmd_solve_padding(args) -> int:
+    from npconv import analysis
+    try:
+        if args.output == "same":
+            solution = analysis.same_padding(args.input, args.kernel, args.stride, args.dilation)
+        else:
+            solution = analysis.solve_padding(args.input, args.output, args.kernel, args.stride,
+                                              args.dilation)
+    except (TypeError, ValueError, RuntimeError) as e:
+        args.error(str(e))
+    print(solution)
+    return 0
 
 
 def _first(dataset, n):

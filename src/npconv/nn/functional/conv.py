@@ -201,7 +201,12 @@ def _check_shapes(x, weight, bias, spec):
         raise RuntimeError(f"Given weight of size {w_shape}, expected bias to be 1-dimensional "
                            f"with {out_channels} elements, but got bias of size "
                            f"{list(bias.shape)} instead")
-    padded, kernel = spec.padded_size(x.shape[2:]), spec.dilated_kernel
+    check_fits(spec, x.shape[2:])
+
+
+def check_fits(spec: ConvSpec, size) -> None:
+    """torch's check that the dilated kernel fits the padded input of spatial size `size`."""
+    padded, kernel = spec.padded_size(size), spec.dilated_kernel
     if any(p < k for p, k in zip(padded, kernel)):
         raise RuntimeError(f"Calculated padded input size per channel: ({_by(padded)}). Kernel "
                            f"size: ({_by(kernel)}). Kernel size can't be greater than actual "
@@ -242,6 +247,15 @@ def _check_dtypes(input, weight):
 def _check_last(ndim, input, spec):
     """What torch refuses only once the shapes are known good: a zero dilation, a zero-size
     kernel (its output would be larger than the input), bool tensors."""
+    check_window(ndim, spec)
+    if input.dtype.name == "bool":
+        raise NotImplementedError(f"\"{'compute_columns3d' if ndim == 3 else 'slow_conv2d_cpu'}\" "
+                                  "not implemented for 'Bool' (convert the input and the weight "
+                                  "with .float())")
+
+
+def check_window(ndim, spec: ConvSpec) -> None:
+    """torch's refusal of a zero dilation and of a zero-size kernel (after the shape checks)."""
     if any(d == 0 for d in spec.dilation):
         raise RuntimeError(f"non-positive dilation is not supported (got dilation="
                            f"{spec.dilation}; every dilation must be >= 1)")
@@ -252,10 +266,6 @@ def _check_last(ndim, input, spec):
         raise RuntimeError(f"kernel size should be greater than zero, but got{got} (the weight's "
                            f"kernel is {kernel}, which has no window; every kernel_size must be "
                            ">= 1)")
-    if input.dtype.name == "bool":
-        raise NotImplementedError(f"\"{'compute_columns3d' if ndim == 3 else 'slow_conv2d_cpu'}\" "
-                                  "not implemented for 'Bool' (convert the input and the weight "
-                                  "with .float())")
 
 
 def conv(ndim, input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
@@ -352,11 +362,8 @@ def _transpose_spec(nd: int, input: Tensor, weight: Tensor, bias, stride, paddin
     check_tensor_arg(fn, "input", input, 1)
     check_tensor_arg(fn, "weight", weight, 2)
     check_tensor_arg(fn, "bias", bias, optional=True)
-    stride, padding, output_padding = (tuple_of_ints(fn, name, v, nd) for name, v in (
-        ("stride", stride), ("padding", padding), ("output_padding", output_padding)))
-    if not _is_int(groups):
-        raise TypeError(f"{fn}(): argument 'groups' must be int, not {type(groups).__name__}")
-    dilation = tuple_of_ints(fn, "dilation", dilation, nd)
+    stride, padding, output_padding, groups, dilation = _transpose_args(
+        fn, nd, stride, padding, output_padding, groups, dilation)
     if input.dim() not in (nd + 1, nd + 2):
         raise RuntimeError(f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to "
                            f"{fn}, but got input of size: {list(input.shape)}")
@@ -366,21 +373,8 @@ def _transpose_spec(nd: int, input: Tensor, weight: Tensor, bias, stride, paddin
         raise RuntimeError(f"weight should have at least three dimensions (got weight of size "
                            f"{w_shape}; expected (in_channels, out_channels/groups, "
                            f"*kernel_size))")
-    _check_groups(groups)
-    stride, padding, dilation, output_padding = (_expand(name, v, dim) for name, v in (
-        ("stride", stride), ("padding", padding), ("dilation", dilation),
-        ("output_padding", output_padding)))
-    if min(padding) < 0:
-        raise RuntimeError(f"negative padding is not supported (got padding={padding}; a "
-                           "transposed conv's padding crops its output, use >= 0)")
-    if min(output_padding) < 0:
-        raise RuntimeError(f"negative output_padding is not supported (got output_padding="
-                           f"{output_padding}; use >= 0)")
-    if min(stride) <= 0:
-        raise RuntimeError(f"non-positive stride is not supported (got stride={stride}; every "
-                           "stride must be >= 1)")
-    if min(dilation) < 0:
-        raise RuntimeError(f"dilation should be greater than zero (got dilation={dilation})")
+    spec = _transpose_values(tuple(w_shape[2:]), stride, padding, output_padding, groups,
+                             dilation)
     if dim + 2 != len(shape):
         raise RuntimeError(f"Expected {dim + 2}-dimensional input for {dim + 2}-dimensional "
                            f"weight {w_shape}, but got {len(shape)}-dimensional input of size "
@@ -408,10 +402,54 @@ def _transpose_spec(nd: int, input: Tensor, weight: Tensor, bias, stride, paddin
         shown = list(shape[:2]) + [1] * (nd == 1) + list(shape[2:])
         raise RuntimeError(f"Only zero batch or zero channel inputs are supported, but got "
                            f"input shape: {shown} (every spatial size must be >= 1)")
-    spec = ConvSpec(tuple(w_shape[2:]), stride, tuple((p, p) for p in padding), dilation,
-                    groups, transposed=True, output_padding=output_padding)
     _check_transpose_kernel(nd, spec, w_shape, shape)
     _check_transpose_dtypes(nd, input, weight, bias)
+    return spec
+
+
+def _transpose_args(fn, nd, stride, padding, output_padding, groups, dilation):
+    """torch's parser for a transposed conv's int-list arguments and groups."""
+    stride, padding, output_padding = (tuple_of_ints(fn, name, v, nd) for name, v in (
+        ("stride", stride), ("padding", padding), ("output_padding", output_padding)))
+    if not _is_int(groups):
+        raise TypeError(f"{fn}(): argument 'groups' must be int, not {type(groups).__name__}")
+    return stride, padding, output_padding, int(groups), tuple_of_ints(fn, "dilation",
+                                                                       dilation, nd)
+
+
+def _transpose_values(kernel, stride, padding, output_padding, groups, dilation) -> ConvSpec:
+    """torch's checks of a transposed conv's groups and per-axis values (one value broadcasts
+    to len(kernel) axes), and its ConvSpec (transposed=True)."""
+    dim = len(kernel)
+    _check_groups(groups)
+    stride, padding, dilation, output_padding = (_expand(name, v, dim) for name, v in (
+        ("stride", stride), ("padding", padding), ("dilation", dilation),
+        ("output_padding", output_padding)))
+    if min(padding) < 0:
+        raise RuntimeError(f"negative padding is not supported (got padding={padding}; a "
+                           "transposed conv's padding crops its output, use >= 0)")
+    if min(output_padding) < 0:
+        raise RuntimeError(f"negative output_padding is not supported (got output_padding="
+                           f"{output_padding}; use >= 0)")
+    if min(stride) <= 0:
+        raise RuntimeError(f"non-positive stride is not supported (got stride={stride}; every "
+                           "stride must be >= 1)")
+    if min(dilation) < 0:
+        raise RuntimeError(f"dilation should be greater than zero (got dilation={dilation})")
+    return ConvSpec(kernel, stride, tuple((p, p) for p in padding), dilation, groups,
+                    transposed=True, output_padding=output_padding)
+
+
+def transpose_geometry(nd: int, size, kernel_size, stride=1, padding=0, output_padding=0,
+                       dilation=1, groups=1) -> ConvSpec:
+    """The ConvSpec of a conv_transpose{nd}d on spatial input size `size`, with the errors
+    conv_transpose raises for these arguments and the output size they give (no tensors)."""
+    fn = f"conv_transpose{nd}d"
+    stride, padding, output_padding, groups, dilation = _transpose_args(
+        fn, nd, stride, padding, output_padding, groups, dilation)
+    kernel = tuple(map(operator.index, ntuple(kernel_size, nd)))
+    spec = _transpose_values(kernel, stride, padding, output_padding, groups, dilation)
+    _check_transpose_kernel(nd, spec, [groups, 1, *kernel], (1, groups, *size))
     return spec
 
 

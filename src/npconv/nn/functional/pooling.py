@@ -424,19 +424,8 @@ def _check_input(op: _Op, input: Tensor, spec: PoolSpec, own: bool) -> None:
     input >= kernel, output size >= 1, then the dtype."""
     n, shape = op.ndim, tuple(input.shape)
     size = shape[len(shape) - n:]
-    out = spec.output_size(size)
-    too_small = next(((a, i, o) for a, (i, o) in enumerate(zip(size, out)) if o < 1), None)
-    hint = ""
-    if too_small:
-        a, i, o = too_small
-        k, p, d = spec.kernel_size[a], spec.padding[a][0], spec.dilation[a]
-        hint = (f" (on spatial axis {a} the window spans d*(k-1)+1 = {dilated_kernel(k, d)} "
-                f"cells but the padded input only {i + 2 * p}: use a smaller kernel_size or "
-                "dilation, or more padding)")
     if own:
-        if too_small:
-            raise RuntimeError(f"max_pool1d() Invalid computed output size: {too_small[2]}"
-                               f"{hint}")
+        check_output_size(op.parser, spec, size)
     elif n == 3:
         if any(v == 0 for j, v in enumerate(shape) if not (len(shape) == 5 and j == 0)):
             fn = "avg_pool3d" if op.name == "avg_pool3d" else \
@@ -456,13 +445,29 @@ def _check_input(op: _Op, input: Tensor, spec: PoolSpec, own: bool) -> None:
             raise RuntimeError("Expected 3D or 4D (batch mode) tensor with optional 0 dim batch "
                                f"size for input, but got:{list(view)} (every dimension but the "
                                "batch must be non-empty)")
-    if too_small and not own:
-        c = shape[-n - 1]
-        view_in, view_out = ((1,) + size, (1,) + out) if n == 1 else (size, out)
-        raise RuntimeError(f"Given input size: ({'x'.join(map(str, (c,) + view_in))}). "
-                           f"Calculated output size: ({'x'.join(map(str, (c,) + view_out))}). "
-                           f"Output size is too small{hint}")
+    if not own:
+        check_output_size(op.parser, spec, size, shape[-n - 1])
     _check_dtype(op, input)
+
+
+def check_output_size(fn: str, spec: PoolSpec, size, channels: int = 1) -> None:
+    """torch's refusal of an output size below 1 for pooling fn on spatial size `size` (1-d
+    pooling but max_pool1d's own checks words it for the (1, W) view)."""
+    out = spec.output_size(size)
+    too_small = next(((a, i, o) for a, (i, o) in enumerate(zip(size, out)) if o < 1), None)
+    if too_small is None:
+        return
+    a, i, o = too_small
+    k, p, d = spec.kernel_size[a], spec.padding[a][0], spec.dilation[a]
+    hint = (f" (on spatial axis {a} the window spans d*(k-1)+1 = {dilated_kernel(k, d)} "
+            f"cells but the padded input only {i + 2 * p}: use a smaller kernel_size or "
+            "dilation, or more padding)")
+    if fn == "max_pool1d":
+        raise RuntimeError(f"max_pool1d() Invalid computed output size: {o}{hint}")
+    view_in, view_out = ((1,) + tuple(size), (1,) + out) if spec.ndim == 1 else (size, out)
+    raise RuntimeError(f"Given input size: ({'x'.join(map(str, (channels, *view_in)))}). "
+                       f"Calculated output size: ({'x'.join(map(str, (channels, *view_out)))})"
+                       f". Output size is too small{hint}")
 
 
 def _check_adaptive_rank(op: _Op, input: Tensor) -> None:

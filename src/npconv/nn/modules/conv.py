@@ -17,6 +17,18 @@ _PADDING_STRINGS = {"same", "valid"}
 _PADDING_MODES = {"zeros", "reflect", "replicate", "circular"}
 
 
+def check_channels(in_channels, out_channels, groups) -> None:
+    """torch's _ConvNd checks: groups >= 1 divides both channel counts."""
+    if groups <= 0:
+        raise ValueError(f"groups must be a positive integer (got groups={groups})")
+    if in_channels % groups != 0:
+        raise ValueError(f"in_channels must be divisible by groups (got in_channels="
+                         f"{in_channels}, groups={groups})")
+    if out_channels % groups != 0:
+        raise ValueError(f"out_channels must be divisible by groups (got out_channels="
+                         f"{out_channels}, groups={groups})")
+
+
 class _ConvNd(Module):
     """The conv layers' base (and the transposed ones', transposed=True): arguments kept as
     given (per-axis tuples; padding a tuple or 'same'/'valid'), checked at construction only
@@ -35,14 +47,7 @@ class _ConvNd(Module):
                  transposed, output_padding, groups, bias, padding_mode, device=None,
                  dtype=None):
         super().__init__()
-        if groups <= 0:
-            raise ValueError(f"groups must be a positive integer (got groups={groups})")
-        if in_channels % groups != 0:
-            raise ValueError(f"in_channels must be divisible by groups (got in_channels="
-                             f"{in_channels}, groups={groups})")
-        if out_channels % groups != 0:
-            raise ValueError(f"out_channels must be divisible by groups (got out_channels="
-                             f"{out_channels}, groups={groups})")
+        check_channels(in_channels, out_channels, groups)
         if isinstance(padding, str):
             if padding not in _PADDING_STRINGS:
                 raise ValueError(f"Invalid padding string {padding!r}, should be one of "

@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+import warnings
 
 import pytest
 from hypothesis import given, settings
@@ -17,18 +18,15 @@ torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
 
-def _torch_or_error(run):
-    try:
-        return run(), None
-    except Exception as e:  # noqa: BLE001 - the type and wording are what is compared
-        return None, e
-
-
-def _ours_or_error(run):
-    try:
-        return run(), None
-    except Exception as e:  # noqa: BLE001
-        return None, e
+def _outcome(run):
+    """(result, None) or (None, exception); warnings (torch's even-kernel 'same' note) are not
+    what these tests compare."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return run(), None
+        except Exception as e:  # noqa: BLE001 - the type and wording are what is compared
+            return None, e
 
 
 def _same_outcome(ours, theirs):
@@ -77,10 +75,10 @@ def test_conv_output_size_matches_torch(case):
     conv = getattr(F, f"conv{n}d")
     sizes, kernels = (size,) * n if isinstance(size, int) else size, \
         (kernel,) * n if isinstance(kernel, int) else kernel
-    theirs = _torch_or_error(lambda: _scalar_or(conv(
+    theirs = _outcome(lambda: _scalar_or(conv(
         torch.zeros(1, 1, *sizes), torch.zeros(1, 1, *kernels), stride=stride, padding=padding,
         dilation=dilation).shape[2:], size, kernel, padding))
-    ours = _ours_or_error(lambda: analysis.conv_output_size(size, kernel, stride, padding,
+    ours = _outcome(lambda: analysis.conv_output_size(size, kernel, stride, padding,
                                                             dilation))
     _same_outcome(ours, theirs)
 
@@ -93,11 +91,11 @@ def test_conv_transpose_output_size_matches_torch(case, output_padding):
     sizes, kernels = (size,) * n if isinstance(size, int) else size, \
         (kernel,) * n if isinstance(kernel, int) else kernel
     f64 = torch.float64  # float32 runs oneDNN, which gives empty outputs or its own errors
-    theirs = _torch_or_error(lambda: _scalar_or(conv(
+    theirs = _outcome(lambda: _scalar_or(conv(
         torch.zeros(1, 1, *sizes, dtype=f64), torch.zeros(1, 1, *kernels, dtype=f64),
         stride=stride, padding=padding,
         output_padding=output_padding, dilation=dilation).shape[2:], size, kernel, padding))
-    ours = _ours_or_error(lambda: analysis.conv_transpose_output_size(
+    ours = _outcome(lambda: analysis.conv_transpose_output_size(
         size, kernel, stride, padding, output_padding, dilation))
     _same_outcome(ours, theirs)
 
@@ -110,9 +108,9 @@ def test_pool_output_size_matches_torch(case, ceil_mode, default_stride):
     sizes = (size,) * n if isinstance(size, int) else size
     pool = getattr(torch.nn, f"MaxPool{n}d")(kernel, stride, padding, dilation,
                                                ceil_mode=ceil_mode)
-    theirs = _torch_or_error(lambda: _scalar_or(pool(torch.zeros(1, 1, *sizes)).shape[2:],
+    theirs = _outcome(lambda: _scalar_or(pool(torch.zeros(1, 1, *sizes)).shape[2:],
                                                 size, kernel, padding))
-    ours = _ours_or_error(lambda: analysis.pool_output_size(size, kernel, stride, padding,
+    ours = _outcome(lambda: analysis.pool_output_size(size, kernel, stride, padding,
                                                             dilation, ceil_mode))
     _same_outcome(ours, theirs)
 
@@ -180,8 +178,8 @@ REFUSALS = {  # (our call, torch's call) that torch refuses
 @pytest.mark.parametrize("name", sorted(REFUSALS))
 def test_refusals_are_torchs(name):
     ours, theirs = REFUSALS[name]
-    _, their_error = _torch_or_error(theirs)
-    _, our_error = _ours_or_error(ours)
+    _, their_error = _outcome(theirs)
+    _, our_error = _outcome(ours)
     assert their_error is not None and our_error is not None, (our_error, their_error)
     assert type(our_error) is type(their_error), (our_error, their_error)
     start = re.split(r"[\d\[\(']", str(their_error).split("\n")[0], maxsplit=1)[0]

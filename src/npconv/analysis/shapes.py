@@ -185,8 +185,9 @@ def explain_transpose(size, kernel_size, stride=1, padding=0, output_padding=0, 
         reach = max(s, d)
         lines.append(f"  {name}: ({i} - 1)*{s} - {lo} - {hi} + {d}*({k}-1) + 1 + {op} = {o}; "
                      f"reachable: {base}..{base + reach - 1} with output_padding "
-                     f"0..{reach - 1} (it must be smaller than stride or dilation), each of "
-                     f"which the conv with these arguments maps back to {i}")
+                     f"0..{reach - 1} (it must be smaller than stride or dilation); "
+                     f"{base}..{base + s - 1} are the sizes the conv with these arguments maps "
+                     f"back to {i}")
     lines.append(f"output: {out_channels} x {by(out)}")
     per_group, taps = out_channels // groups, math.prod(spec.kernel_size)
     params = in_channels * per_group * taps + (out_channels if bias else 0)

@@ -1,6 +1,7 @@
 """Shared test settings: hypothesis profile, and a record of the largest errors against torch."""
 import importlib.util
 import os
+import warnings
 from collections import defaultdict
 
 import numpy as np
@@ -57,6 +58,23 @@ def numerical_grad(f, array, eps=1e-6):
         array[idx] = old
         grad[idx] = (plus - minus) / (2 * eps)
     return grad
+
+
+def raised_by(fn):
+    """The exception fn() raises, or None; warnings are silenced (tests that compare errors
+    with torch's compare types and messages, not warnings)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            fn()
+        except Exception as e:  # noqa: BLE001 - comparing whatever each library raises
+            return e
+    return None
+
+
+@pytest.fixture
+def raised():
+    return raised_by
 
 
 @pytest.fixture

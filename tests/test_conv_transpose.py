@@ -384,18 +384,6 @@ ERRORS = {
 _UP_TO = {"module output_size": " (for an input of"}
 
 
-def _both(build):
-    out = []
-    for lib in (npconv, torch):
-        try:
-            build(lib)
-        except Exception as e:  # noqa: BLE001 - the type and text are what is compared
-            out.append(e)
-        else:
-            out.append(None)
-    return out
-
-
 def _torch_text(name, theirs):
     """The part of torch's message ours must begin with: all of it, but for TypeErrors (whose
     wording depends on how torch's parser was reached) the words up to the expected type, and
@@ -410,8 +398,8 @@ def _torch_text(name, theirs):
 
 
 @pytest.mark.parametrize("name", sorted(ERRORS))
-def test_errors_match_torch(name):
-    ours, theirs = _both(ERRORS[name])
+def test_errors_match_torch(name, raised):
+    ours, theirs = (raised(lambda lib=lib: ERRORS[name](lib)) for lib in (npconv, torch))
     assert theirs is not None, f"torch accepts {name}"
     assert ours is not None, f"npconv accepted {name}; torch raised {theirs!r}"
     assert type(ours) is type(theirs), f"{name}: {ours!r} vs {theirs!r}"

@@ -236,23 +236,11 @@ ERRORS = {
 }
 
 
-def _both(build):
-    out = []
-    for lib in (npconv, torch):
-        try:
-            build(lib)
-        except Exception as e:  # noqa: BLE001 - the type and text are what is compared
-            out.append(e)
-        else:
-            out.append(None)
-    return out
-
-
 @pytest.mark.parametrize("name", sorted(ERRORS))
-def test_errors_match_torch(name):
+def test_errors_match_torch(name, raised):
     """Same type; the message begins with all of torch's (for TypeErrors, its words up to the
     expected type)."""
-    ours, theirs = _both(ERRORS[name])
+    ours, theirs = (raised(lambda lib=lib: ERRORS[name](lib)) for lib in (npconv, torch))
     assert theirs is not None, f"torch accepts {name}"
     assert ours is not None, f"npconv accepted {name}; torch raised {theirs!r}"
     assert type(ours) is type(theirs), f"{name}: {ours!r} vs {theirs!r}"

@@ -4,7 +4,6 @@ over random configurations at float32 and float64, float64 finite differences wi
 reprs, geometry, dtypes, and the errors torch raises (same type, torch's message first)."""
 import functools
 import math
-import warnings
 
 import numpy as np
 import pytest
@@ -532,21 +531,11 @@ def _input_of(lib, shape, dtype):
     return lib.ones(shape, dtype=getattr(lib, dtype))
 
 
-def _raised(fn):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            fn()
-        except Exception as e:  # noqa: BLE001 - comparing whatever each library raises
-            return e
-    return None
-
-
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_errors_match_torch(name):
+def test_errors_match_torch(name, raised):
     fn, shape, args, kwargs, dtype = CASES[name]
-    theirs = _raised(lambda: getattr(TF, fn)(_input_of(torch, shape, dtype), *args, **kwargs))
-    ours = _raised(lambda: getattr(F, fn)(_input_of(npconv, shape, dtype), *args, **kwargs))
+    theirs = raised(lambda: getattr(TF, fn)(_input_of(torch, shape, dtype), *args, **kwargs))
+    ours = raised(lambda: getattr(F, fn)(_input_of(npconv, shape, dtype), *args, **kwargs))
     if dtype == "float16_torch_refuses":  # the one refusal npconv does not copy
         assert theirs is not None and ours is None
         return
@@ -558,10 +547,10 @@ def test_errors_match_torch(name):
 
 
 @pytest.mark.parametrize("name", sorted(CASES_MODULES))
-def test_module_errors_match_torch(name):
+def test_module_errors_match_torch(name, raised):
     x = np.ones((2, 3, 8, 8))
-    theirs = _raised(lambda: CASES_MODULES[name](torch, torch.tensor(x)))
-    ours = _raised(lambda: CASES_MODULES[name](npconv, npconv.tensor(x)))
+    theirs = raised(lambda: CASES_MODULES[name](torch, torch.tensor(x)))
+    ours = raised(lambda: CASES_MODULES[name](npconv, npconv.tensor(x)))
     assert theirs is not None and type(ours) is type(theirs), (ours, theirs)
     assert str(ours).startswith(str(theirs)), (str(ours), str(theirs))
 

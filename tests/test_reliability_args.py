@@ -1,6 +1,5 @@
 """Arguments torch refuses or treats specially, outside conv: grad-mode objects, F.pad's pad
 elements, integer and bool inputs to losses/activations/pooling, label smoothing, seeds."""
-import warnings
 
 import numpy as np
 import pytest
@@ -12,22 +11,17 @@ torch = pytest.importorskip("torch")
 TF = torch.nn.functional
 
 
-def _raised(fn):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            fn()
-        except Exception as e:  # noqa: BLE001 - comparing whatever each library raises
-            return e
-    raise AssertionError("no exception raised")
-
-
-def assert_raises_like_torch(ours, theirs):
-    """Same exception type; our message starts with torch's and adds a hint after it."""
-    mine, ref = _raised(ours), _raised(theirs)
-    assert type(mine) is type(ref), (mine, ref)
-    assert str(mine).startswith(str(ref)), (str(mine), str(ref))
-    return mine
+@pytest.fixture
+def raises_like_torch(raised):
+    """check(ours, theirs): the same exception type; our message starts with torch's and adds
+    a hint after it. Returns our exception."""
+    def check(ours, theirs):
+        mine, ref = raised(ours), raised(theirs)
+        assert ref is not None, "torch raised nothing"
+        assert type(mine) is type(ref), (mine, ref)
+        assert str(mine).startswith(str(ref)), (str(mine), str(ref))
+        return mine
+    return check
 
 
 def _grad_mode_story(lib):
@@ -90,9 +84,9 @@ BAD_PADS = {  # name -> lib -> pad argument that torch's argument parser refuses
 
 @pytest.mark.parametrize("name", list(BAD_PADS))
 @pytest.mark.parametrize("mode", ["constant", "reflect"])
-def test_pad_refuses_non_int_sizes_like_torch(name, mode):
+def test_pad_refuses_non_int_sizes_like_torch(name, mode, raises_like_torch):
     """F.pad((1.5, 1)) used to pad by int(1.5) = 1 without a word."""
-    error = assert_raises_like_torch(
+    error = raises_like_torch(
         lambda: F.pad(npconv.tensor(X), BAD_PADS[name](npconv), mode=mode),
         lambda: TF.pad(torch.tensor(X), BAD_PADS[name](torch), mode=mode))
     assert "whole numbers" in str(error)
@@ -150,10 +144,10 @@ DTYPE_REFUSALS = {  # name -> f(lib, F) that torch refuses for the input's dtype
 
 
 @pytest.mark.parametrize("name", list(DTYPE_REFUSALS))
-def test_integer_and_bool_inputs_are_refused_like_torch(name):
+def test_integer_and_bool_inputs_are_refused_like_torch(name, raises_like_torch):
     """These used to compute something (cross_entropy of int64 logits gave a float64 loss,
     max_pool2d of bool gave bool) or fail inside numpy with a TypeError."""
-    error = assert_raises_like_torch(lambda: DTYPE_REFUSALS[name](npconv, F),
+    error = raises_like_torch(lambda: DTYPE_REFUSALS[name](npconv, F),
                                      lambda: DTYPE_REFUSALS[name](torch, TF))
     assert "convert" in str(error)
 
@@ -214,17 +208,17 @@ CE_ORDER = {  # name -> f(lib, F): several things wrong at once; torch names the
 
 
 @pytest.mark.parametrize("name", list(CE_ORDER))
-def test_cross_entropy_checks_in_torchs_order(name):
-    assert_raises_like_torch(lambda: CE_ORDER[name](npconv, F), lambda: CE_ORDER[name](torch, TF))
+def test_cross_entropy_checks_in_torchs_order(name, raises_like_torch):
+    raises_like_torch(lambda: CE_ORDER[name](npconv, F), lambda: CE_ORDER[name](torch, TF))
 
 
 @pytest.mark.parametrize("seed", [2**64, 2**70, -2**63 - 1])
-def test_out_of_range_seed_raises_like_torch(seed):
+def test_out_of_range_seed_raises_like_torch(seed, raises_like_torch):
     """torch raises ValueError (its docstring says RuntimeError, which npconv used to raise)."""
-    error = assert_raises_like_torch(lambda: npconv.manual_seed(seed),
+    error = raises_like_torch(lambda: npconv.manual_seed(seed),
                                      lambda: torch.manual_seed(seed))
     assert str(seed) in str(error) and "0xffff_ffff_ffff_ffff" in str(error)
-    assert_raises_like_torch(lambda: npconv.Generator().manual_seed(seed),
+    raises_like_torch(lambda: npconv.Generator().manual_seed(seed),
                              lambda: torch.Generator().manual_seed(seed))
 
 

@@ -9,11 +9,11 @@ import tracemalloc
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from npconv.autograd.conv_ops import Convolution
-from npconv.kernels import _common, conv, conv_direct, conv_im2col
+from npconv.kernels import _common, conv, conv_dilated, conv_direct, conv_im2col, conv_winograd
 from npconv.kernels.geometry import ConvSpec
 from npconv.tensor import Tensor
 
@@ -428,3 +428,126 @@ def test_conv_op_uses_choose_unless_told(algo, expected):
     box = np.pad(x.data_array, ((0, 0), (0, 0), (1, 1), (1, 1)))
     expected_y = sum(box[:, :, i : i + 5, j : j + 5] for i in range(3) for j in range(3))
     np.testing.assert_allclose(y.data_array, expected_y, rtol=1e-12)
+
+
+# ---- Winograd F(4x4, 3x3): 3x3, stride 1, dilation 1, padding <= 2 --------------------------
+
+@st.composite
+def winograd_cases(draw, dtypes=("float32", "float64")):
+    """3x3 stride-1 configurations: asymmetric padding up to 2, groups, sizes leaving partial
+    4x4 tiles."""
+    groups = draw(st.sampled_from([1, 1, 2, 3]))
+    padding = tuple((draw(st.integers(0, 2)), draw(st.integers(0, 2))) for _ in range(2))
+    size = tuple(max(1, 3 - lo - hi) + draw(st.integers(0, 10)) for lo, hi in padding)
+    return dict(n=draw(st.integers(1, 3)), c=groups * draw(st.integers(1, 4)),
+                o=groups * draw(st.integers(1, 4)), groups=groups, size=size,
+                dtype=draw(st.sampled_from(dtypes)),
+                spec=ConvSpec((3, 3), (1, 1), padding, (1, 1), groups))
+
+
+@settings(max_examples=150)
+@given(case=winograd_cases())
+def test_winograd_matches_torch(case, close, count_config):
+    count_config("conv kernels 2-d")
+    check_against_torch(case, close, conv_winograd)
+
+
+@settings(max_examples=10)
+@given(case=winograd_cases(dtypes=("float16",)))
+def test_winograd_float16_computed_in_float32(case, close):
+    check_against_torch(case, close, conv_winograd)
+
+
+@settings(max_examples=8)
+@given(case=winograd_cases(dtypes=("float64",)))
+def test_winograd_backward_data_matches_finite_differences(case, numeric_gradient):
+    x, w, gy = make_arrays({**case, "n": min(case["n"], 2)}, seed=1)
+    spec = case["spec"]
+    gx = conv_winograd.backward_data(gy, w, spec, x.shape)
+    np.testing.assert_allclose(
+        gx, numeric_gradient(lambda: float(np.sum(gy * conv_winograd.forward(x, w, spec))), x),
+        rtol=1e-7, atol=1e-7)
+
+
+@pytest.mark.parametrize("n, c, o, size", [(8, 64, 64, 28), (4, 256, 256, 14), (1, 512, 512, 7)])
+def test_winograd_float32_error_against_float64(n, c, o, size):
+    """Many-channel layers, Winograd's domain: the worst error relative to the largest output
+    stays below the differential tests' 2e-5 (conftest.assert_close) and within 25x im2col's."""
+    rng = np.random.default_rng(0)
+    spec = spec_of((3, 3), padding=((1, 1), (1, 1)))
+    x = rng.standard_normal((n, c, size, size), dtype=np.float32)
+    w = rng.standard_normal((o, c, 3, 3), dtype=np.float32) / np.sqrt(9 * c)
+    exact = conv_im2col.forward(x.astype(np.float64), w.astype(np.float64), spec)
+    scale = np.abs(exact).max()
+    wino = np.abs(conv_winograd.forward(x, w, spec) - exact).max() / scale
+    im2col = np.abs(conv_im2col.forward(x, w, spec) - exact).max() / scale
+    assert wino < 2e-5 and wino < 25 * im2col, (wino, im2col)
+
+
+def test_winograd_chunked_batch(monkeypatch, close):
+    """A budget below one item's tiles: one item per chunk, same numbers."""
+    monkeypatch.setattr(conv_winograd, "TILE_BUDGET", 1)
+    check_against_torch(dict(n=3, c=4, o=5, groups=1, size=(9, 6), dtype="float64",
+                             spec=spec_of((3, 3), padding=((1, 2), (0, 1)))), close, conv_winograd)
+
+
+@pytest.mark.parametrize("algo, spec, supported", [
+    (conv_winograd, spec_of((3, 3), padding=((1, 1), (1, 1))), True),
+    (conv_winograd, spec_of((3, 3), padding=((0, 2), (2, 0)), groups=4), True),
+    (conv_winograd, spec_of((3, 3), stride=(2, 2)), False),
+    (conv_winograd, spec_of((3, 3), dilation=(2, 2)), False),
+    (conv_winograd, spec_of((3, 3), padding=((3, 1), (1, 1))), False),
+    (conv_winograd, spec_of((3, 5)), False),
+    (conv_winograd, spec_of((3, 3, 3)), False),
+    (conv_dilated, spec_of((3, 3), dilation=(2, 1)), True),
+    (conv_dilated, spec_of((2,), dilation=(3,), padding=((4, 0),)), True),
+    (conv_dilated, spec_of((3, 3), dilation=(2, 2), stride=(1, 2)), False),
+    (conv_dilated, spec_of((3, 3, 3)), False),
+], ids=lambda v: getattr(v, "__name__", None))
+def test_specialised_algorithms_refuse_what_they_cannot_run(algo, spec, supported):
+    assert algo.supports(spec) is supported
+    name = algo.__name__.rsplit("_", 1)[-1]
+    if not supported:
+        with pytest.raises(ValueError, match=f"'{name}' does not support"):
+            conv.algorithm(name, spec)
+
+
+@pytest.mark.parametrize("algo", [conv_winograd, conv_dilated], ids=["winograd", "dilated"])
+def test_integer_inputs_are_exact(algo):
+    """Winograd's transforms have fractions: integer inputs go to im2col, exactly."""
+    rng = np.random.default_rng(0)
+    spec = spec_of((3, 3), padding=((1, 1), (1, 1)),
+                   dilation=(1, 1) if algo is conv_winograd else (2, 2))
+    x, w = rng.integers(-5, 5, (2, 3, 7, 6)), rng.integers(-5, 5, (4, 3, 3, 3))
+    np.testing.assert_array_equal(algo.forward(x, w, spec), conv_im2col.forward(x, w, spec))
+
+
+# ---- space-to-batch for dilated stride-1 convs ------------------------------------------------
+
+@pytest.mark.parametrize("nd", [1, 2, 3])
+@settings(max_examples=60)
+@given(data=st.data())
+def test_dilated_matches_torch(nd, data, close, count_config):
+    """Any dilated stride-1 conv (the random cases at stride 1; their sizes stay valid)."""
+    case = data.draw(conv_cases(nd))
+    spec = dataclasses.replace(case["spec"], stride=(1,) * nd)
+    assume(any(d > 1 for d in spec.dilation))
+    count_config(f"conv kernels {nd}-d")
+    check_against_torch({**case, "spec": spec}, close, conv_dilated)
+
+
+@settings(max_examples=6)
+@given(data=st.data())
+def test_dilated_backward_matches_finite_differences(data, numeric_gradient):
+    case = data.draw(conv_cases(2, dtypes=("float64",)))
+    spec = dataclasses.replace(case["spec"], stride=(1, 1))
+    assume(any(d > 1 for d in spec.dilation))
+    x, w, gy = make_arrays({**case, "spec": spec, "n": min(case["n"], 2)}, seed=1)
+
+    def loss():
+        return float(np.sum(gy * conv_dilated.forward(x, w, spec)))
+
+    gx = conv_dilated.backward_data(gy, w, spec, x.shape)
+    gw = conv_dilated.backward_weight(gy, x, spec, w.shape)
+    np.testing.assert_allclose(gx, numeric_gradient(loss, x), rtol=1e-7, atol=1e-7)
+    np.testing.assert_allclose(gw, numeric_gradient(loss, w), rtol=1e-7, atol=1e-7)

@@ -16,9 +16,10 @@ Neither returns an algorithm for a spec it does not support.
 """
 from __future__ import annotations
 
-from npconv.kernels import conv_direct, conv_im2col, conv_winograd
+from npconv.kernels import conv_dilated, conv_direct, conv_im2col, conv_winograd
 
-ALGORITHMS = {"im2col": conv_im2col, "direct": conv_direct, "winograd": conv_winograd}
+ALGORITHMS = {"im2col": conv_im2col, "direct": conv_direct, "winograd": conv_winograd,
+              "dilated": conv_dilated}
 DEFAULT = "im2col"
 
 

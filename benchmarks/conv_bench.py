@@ -127,7 +127,7 @@ def run_case(name, case, repeat, roof):
     layer, n, c_in, c_out, size, k, s, p, d, g, what = case
     ours, theirs, x, gy, out_size = build(case)
     spec = ours.geometry
-    algo = conv.choose(spec, x.shape, ours.weight.shape).__name__.rsplit("_", 1)[-1]
+    algo = conv.name_of(conv.choose(spec, x.shape, ours.weight.shape))
     flops = 2 * conv_macs(layer, n, c_in, c_out, size, out_size, k, g)
     modes = calls(ours, theirs, x, gy)
     cold = {"npconv": seconds(modes["fwd"][0]) * 1e3, "torch": seconds(modes["fwd"][1]) * 1e3}

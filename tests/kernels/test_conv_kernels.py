@@ -551,3 +551,36 @@ def test_dilated_backward_matches_finite_differences(data, numeric_gradient):
     gw = conv_dilated.backward_weight(gy, x, spec, w.shape)
     np.testing.assert_allclose(gx, numeric_gradient(loss, x), rtol=1e-7, atol=1e-7)
     np.testing.assert_allclose(gw, numeric_gradient(loss, w), rtol=1e-7, atol=1e-7)
+
+
+# ---- the measured choice (kernels.conv.benchmark, npconv.backends.benchmark) -------------------
+
+@pytest.fixture
+def measuring(monkeypatch):
+    monkeypatch.setattr(conv, "benchmark", True)
+    monkeypatch.setattr(conv, "_measured", {})
+
+
+@pytest.mark.parametrize("case", [
+    dict(n=2, c=6, o=4, groups=1, size=(9, 8), dtype="float32",
+         spec=spec_of((3, 3), padding=((1, 1), (1, 1)))),
+    dict(n=2, c=6, o=6, groups=6, size=(9, 8), dtype="float64",
+         spec=spec_of((3, 3), padding=((1, 1), (1, 1)), dilation=(2, 1), groups=6)),
+    dict(n=1, c=2, o=3, groups=1, size=(7,), dtype="float64", spec=spec_of((3,), stride=(2,))),
+], ids=["3x3", "depthwise-dilated", "1d-strided"])
+def test_measured_choice_runs_the_fastest_supporting_algorithm_per_op(case, close, measuring):
+    spec = case["spec"]
+    x, w, _ = make_arrays(case)
+    plan = conv.choose(spec, x.shape, w.shape, x.dtype)
+    assert conv.choose(spec, x.shape, w.shape, x.dtype) is plan  # measured once, then cached
+    able = {name for name, a in conv.ALGORITHMS.items() if a.supports(spec)}
+    names = conv.name_of(plan).split("/")
+    assert set(names) <= able and len(names) == (3 if len(able) > 1 else 1)
+    check_against_torch(case, close, plan)
+
+
+def test_measured_choice_leaves_dual_convs_to_im2col(measuring):
+    """A 31x31 kernel over 3x3 padded by 30: the other algorithms' timing calls would loop over
+    961 offsets per output cell; im2col's dual is the only candidate."""
+    spec = spec_of((31, 31), padding=((30, 30), (30, 30)), groups=2)
+    assert conv.choose(spec, (1, 2, 3, 3), (2, 1, 31, 31)) is conv_im2col

@@ -13,7 +13,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from npconv.autograd.conv_ops import Convolution
-from npconv.kernels import _common, conv, conv_dilated, conv_direct, conv_im2col, conv_winograd
+from npconv.kernels import (_common, conv, conv_dilated, conv_direct, conv_im2col, conv_shifted,
+                            conv_winograd)
 from npconv.kernels.geometry import ConvSpec
 from npconv.tensor import Tensor
 
@@ -21,7 +22,7 @@ torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
 # the module attribute that bounds each algorithm's batch chunks or tiles, in bytes
-BUDGETS = {conv_im2col: "COL_BUDGET", conv_direct: "TILE_BUDGET"}
+BUDGETS = {conv_im2col: "COL_BUDGET", conv_direct: "TILE_BUDGET", conv_shifted: "BUDGET"}
 
 
 def spec_of(kernel, stride=None, padding=None, dilation=None, groups=1):
@@ -31,9 +32,10 @@ def spec_of(kernel, stride=None, padding=None, dilation=None, groups=1):
                     dilation or (1,) * nd, groups)
 
 
-# (algorithm, ndim) for every number of spatial axes each algorithm supports
+# (algorithm, ndim) for every number of spatial axes each general algorithm supports (the ones
+# for every stride; the specialised ones, stride 1 or 3x3 only, have their own tests below)
 PAIRS = [(algo, nd) for algo in conv.ALGORITHMS.values() for nd in (1, 2, 3)
-         if algo.supports(spec_of((1,) * nd))]
+         if algo.supports(spec_of((1,) * nd, stride=(2,) * nd))]
 ALGO_NDIM = pytest.mark.parametrize(
     "algo, nd", PAIRS, ids=[f"{a.__name__.rsplit('_', 1)[-1]}-{nd}d" for a, nd in PAIRS])
 
@@ -512,7 +514,8 @@ def test_specialised_algorithms_refuse_what_they_cannot_run(algo, spec, supporte
             conv.algorithm(name, spec)
 
 
-@pytest.mark.parametrize("algo", [conv_winograd, conv_dilated], ids=["winograd", "dilated"])
+@pytest.mark.parametrize("algo", [conv_winograd, conv_dilated, conv_shifted],
+                         ids=["winograd", "dilated", "shifted"])
 def test_integer_inputs_are_exact(algo):
     """Winograd's transforms have fractions: integer inputs go to im2col, exactly."""
     rng = np.random.default_rng(0)
@@ -522,35 +525,53 @@ def test_integer_inputs_are_exact(algo):
     np.testing.assert_array_equal(algo.forward(x, w, spec), conv_im2col.forward(x, w, spec))
 
 
-# ---- space-to-batch for dilated stride-1 convs ------------------------------------------------
+# ---- stride-1 algorithms: space-to-batch for dilated convs, shifted-window accumulation -------
 
+STRIDE_ONE = pytest.mark.parametrize("algo", [conv_dilated, conv_shifted],
+                                     ids=["dilated", "shifted"])
+
+
+def stride_one_case(data, nd, algo, dtypes=("float32", "float64")):
+    """A random case at stride 1 (its sizes stay valid), dilated where algo needs it."""
+    case = data.draw(conv_cases(nd, dtypes=dtypes))
+    spec = dataclasses.replace(case["spec"], stride=(1,) * nd)
+    assume(algo.supports(spec))
+    return {**case, "spec": spec}
+
+
+@STRIDE_ONE
 @pytest.mark.parametrize("nd", [1, 2, 3])
 @settings(max_examples=60)
 @given(data=st.data())
-def test_dilated_matches_torch(nd, data, close, count_config):
-    """Any dilated stride-1 conv (the random cases at stride 1; their sizes stay valid)."""
-    case = data.draw(conv_cases(nd))
-    spec = dataclasses.replace(case["spec"], stride=(1,) * nd)
-    assume(any(d > 1 for d in spec.dilation))
+def test_stride_one_algorithms_match_torch(algo, nd, data, close, count_config):
+    case = stride_one_case(data, nd, algo)
     count_config(f"conv kernels {nd}-d")
-    check_against_torch({**case, "spec": spec}, close, conv_dilated)
+    check_against_torch(case, close, algo)
 
 
+@STRIDE_ONE
 @settings(max_examples=6)
 @given(data=st.data())
-def test_dilated_backward_matches_finite_differences(data, numeric_gradient):
-    case = data.draw(conv_cases(2, dtypes=("float64",)))
-    spec = dataclasses.replace(case["spec"], stride=(1, 1))
-    assume(any(d > 1 for d in spec.dilation))
-    x, w, gy = make_arrays({**case, "spec": spec, "n": min(case["n"], 2)}, seed=1)
+def test_stride_one_backward_matches_finite_differences(algo, data, numeric_gradient):
+    case = stride_one_case(data, 2, algo, dtypes=("float64",))
+    x, w, gy = make_arrays({**case, "n": min(case["n"], 2)}, seed=1)
+    spec = case["spec"]
 
     def loss():
-        return float(np.sum(gy * conv_dilated.forward(x, w, spec)))
+        return float(np.sum(gy * algo.forward(x, w, spec)))
 
-    gx = conv_dilated.backward_data(gy, w, spec, x.shape)
-    gw = conv_dilated.backward_weight(gy, x, spec, w.shape)
+    gx = algo.backward_data(gy, w, spec, x.shape)
+    gw = algo.backward_weight(gy, x, spec, w.shape)
     np.testing.assert_allclose(gx, numeric_gradient(loss, x), rtol=1e-7, atol=1e-7)
     np.testing.assert_allclose(gw, numeric_gradient(loss, w), rtol=1e-7, atol=1e-7)
+
+
+@settings(max_examples=15)
+@given(data=st.data(), nbytes=st.integers(1, 4000), n=st.integers(3, 5))
+def test_shifted_chunked_batch_matches_torch(data, nbytes, n, close):
+    case = stride_one_case(data, 2, conv_shifted)
+    with budget(conv_shifted, nbytes):
+        check_against_torch({**case, "n": n}, close, conv_shifted)
 
 
 # ---- the measured choice (kernels.conv.benchmark, npconv.backends.benchmark) -------------------

@@ -25,10 +25,10 @@ import time
 from typing import Callable
 
 from npconv._backend import xp
-from npconv.kernels import conv_dilated, conv_direct, conv_im2col, conv_winograd
+from npconv.kernels import conv_dilated, conv_direct, conv_im2col, conv_shifted, conv_winograd
 
 ALGORITHMS = {"im2col": conv_im2col, "direct": conv_direct, "winograd": conv_winograd,
-              "dilated": conv_dilated}
+              "dilated": conv_dilated, "shifted": conv_shifted}
 DEFAULT = "im2col"
 
 

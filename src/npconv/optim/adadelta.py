@@ -1,0 +1,52 @@
+"""Adadelta, as torch.optim.Adadelta."""
+from __future__ import annotations
+
+from npconv._backend import xp
+from npconv.optim.optimizer import Optimizer, check_execution_flags
+from npconv.tensor import Tensor
+
+__all__ = ["Adadelta"]
+
+
+class Adadelta(Optimizer):
+    """With g = grad (negated if maximize) + weight_decay * p (Zeiler):
+
+        v = rho * v + (1 - rho) * g^2
+        delta = sqrt(u + eps) / sqrt(v + eps) * g
+        u = rho * u + (1 - rho) * delta^2
+        p = p - lr * delta
+    """
+
+    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *,
+                 capturable=False, maximize=False, differentiable=False):
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= rho <= 1.0:
+            raise ValueError(f"Invalid rho value: {rho}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay,
+                                      maximize=maximize, capturable=capturable, foreach=foreach,
+                                      differentiable=differentiable))
+        check_execution_flags(differentiable, capturable, foreach=foreach)
+
+    def _update(self, p, g, group, param):
+        state = self.state[param]
+        if not state:
+            state["step"] = self._scalar_state(0.0)
+            state.update((k, Tensor._make(xp.zeros_like(p))) for k in ("square_avg", "acc_delta"))
+        state["step"].data_array += 1
+        rho, eps = group["rho"], group["eps"]
+        square_avg, acc_delta = state["square_avg"].data_array, state["acc_delta"].data_array
+        self._average_square_(square_avg, g, rho)
+        std = xp.add(square_avg, eps, out=self._scratch_like(p, "std"))
+        xp.sqrt(std, out=std)
+        delta = xp.add(acc_delta, eps, out=self._scratch_like(p, "delta"))
+        xp.sqrt(delta, out=delta)
+        delta /= std
+        delta *= g
+        self._average_square_(acc_delta, delta, rho)
+        delta *= -group["lr"]
+        p += delta

@@ -1,4 +1,5 @@
 """npconv.optim: optimizers and learning-rate schedulers, as torch.optim."""
+from npconv.optim import lr_scheduler
 from npconv.optim.adadelta import Adadelta
 from npconv.optim.adagrad import Adagrad
 from npconv.optim.adam import Adam
@@ -8,4 +9,5 @@ from npconv.optim.optimizer import Optimizer
 from npconv.optim.rmsprop import RMSprop
 from npconv.optim.sgd import SGD
 
-__all__ = ["Adadelta", "Adagrad", "Adam", "AdamW", "NAdam", "Optimizer", "RMSprop", "SGD"]
+__all__ = ["Adadelta", "Adagrad", "Adam", "AdamW", "lr_scheduler", "NAdam", "Optimizer", "RMSprop",
+           "SGD"]

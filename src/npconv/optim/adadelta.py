@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 from npconv._backend import xp
-from npconv.optim.optimizer import Optimizer, check_execution_flags
-from npconv.tensor import Tensor
+from npconv.optim.optimizer import Optimizer, check_execution_flags, check_hyperparameters
 
 __all__ = ["Adadelta"]
 
@@ -19,25 +18,14 @@ class Adadelta(Optimizer):
 
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *,
                  capturable=False, maximize=False, differentiable=False):
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= rho <= 1.0:
-            raise ValueError(f"Invalid rho value: {rho}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        check_hyperparameters(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay)
         super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay,
                                       maximize=maximize, capturable=capturable, foreach=foreach,
                                       differentiable=differentiable))
         check_execution_flags(differentiable, capturable, foreach=foreach)
 
     def _update(self, p, g, group, param):
-        state = self.state[param]
-        if not state:
-            state["step"] = self._scalar_state(0.0)
-            state.update((k, Tensor._make(xp.zeros_like(p))) for k in ("square_avg", "acc_delta"))
-        state["step"].data_array += 1
+        state, _ = self._counted_state(param, p, ("square_avg", "acc_delta"))
         rho, eps = group["rho"], group["eps"]
         square_avg, acc_delta = state["square_avg"].data_array, state["acc_delta"].data_array
         self._average_square_(square_avg, g, rho)

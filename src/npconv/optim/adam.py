@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from npconv._backend import xp
-from npconv.optim.optimizer import Optimizer, check_execution_flags
+from npconv.optim.optimizer import Optimizer, check_execution_flags, check_hyperparameters
 from npconv.tensor import Tensor
 
 __all__ = ["Adam"]
@@ -23,15 +23,7 @@ class Adam(Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  amsgrad=False, *, foreach=None, maximize=False, capturable=False,
                  differentiable=False, fused=None, decoupled_weight_decay=False):
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        for i in range(2):
-            if not 0.0 <= betas[i] < 1.0:
-                raise ValueError(f"Invalid beta parameter at index {i}: {betas[i]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        check_hyperparameters(lr=lr, eps=eps, betas=betas, weight_decay=weight_decay)
         if not (all(isinstance(b, float) for b in betas)
                 or all(isinstance(b, Tensor) for b in betas)):
             raise ValueError("betas must be either both floats or both Tensors")
@@ -46,13 +38,8 @@ class Adam(Optimizer):
         check_execution_flags(differentiable, capturable, fused, foreach)
 
     def _update(self, p, g, group, param):
-        state = self.state[param]
-        if not state:
-            state["step"] = self._scalar_state(0.0)
-            buffers = ["exp_avg", "exp_avg_sq"] + ["max_exp_avg_sq"] * group["amsgrad"]
-            state.update((k, Tensor._make(xp.zeros_like(p))) for k in buffers)
-        state["step"].data_array += 1
-        t = float(state["step"].data_array)
+        buffers = ["exp_avg", "exp_avg_sq"] + ["max_exp_avg_sq"] * group["amsgrad"]
+        state, t = self._counted_state(param, p, buffers)
         lr, eps, (beta1, beta2) = group["lr"], group["eps"], group["betas"]
         if group["weight_decay"] and group["decoupled_weight_decay"]:
             p *= 1 - lr * group["weight_decay"]

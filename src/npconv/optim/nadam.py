@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 from npconv._backend import xp
-from npconv.optim.optimizer import Optimizer, check_execution_flags
-from npconv.tensor import Tensor
+from npconv.optim.optimizer import Optimizer, check_execution_flags, check_hyperparameters
 
 __all__ = ["NAdam"]
 
@@ -21,17 +20,8 @@ class NAdam(Optimizer):
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  momentum_decay=4e-3, decoupled_weight_decay=False, *, foreach=None,
                  maximize=False, capturable=False, differentiable=False):
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        for i in range(2):
-            if not 0.0 <= betas[i] < 1.0:
-                raise ValueError(f"Invalid beta parameter at index {i}: {betas[i]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= momentum_decay:
-            raise ValueError(f"Invalid momentum_decay value: {momentum_decay}")
+        check_hyperparameters(lr=lr, eps=eps, betas=betas, weight_decay=weight_decay,
+                              momentum_decay=momentum_decay)
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                                       momentum_decay=momentum_decay,
                                       decoupled_weight_decay=decoupled_weight_decay,
@@ -40,13 +30,7 @@ class NAdam(Optimizer):
         check_execution_flags(differentiable, capturable, foreach=foreach)
 
     def _update(self, p, g, group, param):
-        state = self.state[param]
-        if not state:
-            state["step"] = self._scalar_state(0.0)
-            state["mu_product"] = self._scalar_state(1.0)
-            state.update((k, Tensor._make(xp.zeros_like(p))) for k in ("exp_avg", "exp_avg_sq"))
-        state["step"].data_array += 1
-        t = float(state["step"].data_array)
+        state, t = self._counted_state(param, p, ("exp_avg", "exp_avg_sq"), mu_product=1.0)
         lr, (beta1, beta2), psi = group["lr"], group["betas"], group["momentum_decay"]
         if group["weight_decay"] and group["decoupled_weight_decay"]:
             p *= 1 - lr * group["weight_decay"]

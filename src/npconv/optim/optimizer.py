@@ -28,6 +28,19 @@ def typename(obj) -> str:
     return qualname if module in {"", "builtins"} else f"{module}.{qualname}"
 
 
+def check_hyperparameters(**values) -> None:
+    """torch's ValueErrors, checked in the order given: learning rate, epsilon and the other
+    names >= 0, rho in [0, 1], each of betas in [0, 1)."""
+    for name, value in values.items():
+        if name == "betas":
+            for i, beta in enumerate(value[:2]):
+                if not 0.0 <= beta < 1.0:
+                    raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+        elif not (0.0 <= value <= 1.0 if name == "rho" else 0.0 <= value):
+            label = {"lr": "learning rate:", "eps": "epsilon value:"}.get(name, f"{name} value:")
+            raise ValueError(f"Invalid {label} {value}")
+
+
 def check_execution_flags(differentiable=False, capturable=False, fused=None,
                           foreach=None) -> None:
     """torch's fused/foreach/capturable/differentiable: foreach and fused only choose how torch
@@ -169,6 +182,17 @@ class Optimizer:
         else:
             diff *= 1 - weight
             xp.subtract(end, diff, out=start)
+
+    def _counted_state(self, param: Tensor, p, buffers, **scalars) -> tuple[dict, float]:
+        """(state, t): self.state[param] with its "step" advanced to t; made on first use as
+        torch makes it, "step", then the 0-d ``scalars``, then zero ``buffers`` shaped as p."""
+        state = self.state[param]
+        if not state:
+            state["step"] = self._scalar_state(0.0)
+            state.update((k, self._scalar_state(v)) for k, v in scalars.items())
+            state.update((k, Tensor._make(xp.zeros_like(p))) for k in buffers)
+        state["step"].data_array += 1
+        return state, float(state["step"].data_array)
 
     def _average_square_(self, avg, g, beta: float, slot: str = "square") -> None:
         """avg = beta * avg + (1 - beta) * g^2 in place, rounded as torch's

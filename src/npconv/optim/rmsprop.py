@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 from npconv._backend import xp
-from npconv.optim.optimizer import Optimizer, check_execution_flags
-from npconv.tensor import Tensor
+from npconv.optim.optimizer import Optimizer, check_execution_flags, check_hyperparameters
 
 __all__ = ["RMSprop"]
 
@@ -20,16 +19,8 @@ class RMSprop(Optimizer):
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
                  centered=False, capturable=False, foreach=None, maximize=False,
                  differentiable=False):
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= momentum:
-            raise ValueError(f"Invalid momentum value: {momentum}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= alpha:
-            raise ValueError(f"Invalid alpha value: {alpha}")
+        check_hyperparameters(lr=lr, eps=eps, momentum=momentum, weight_decay=weight_decay,
+                              alpha=alpha)
         super().__init__(params, dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps,
                                       centered=centered, weight_decay=weight_decay,
                                       capturable=capturable, foreach=foreach, maximize=maximize,
@@ -37,13 +28,9 @@ class RMSprop(Optimizer):
         check_execution_flags(differentiable, capturable, foreach=foreach)
 
     def _update(self, p, g, group, param):
-        state = self.state[param]
-        if not state:
-            state["step"] = self._scalar_state(0.0)
-            buffers = ["square_avg"] + ["momentum_buffer"] * (group["momentum"] > 0) + \
-                ["grad_avg"] * bool(group["centered"])
-            state.update((k, Tensor._make(xp.zeros_like(p))) for k in buffers)
-        state["step"].data_array += 1
+        buffers = ["square_avg"] + ["momentum_buffer"] * (group["momentum"] > 0) + \
+            ["grad_avg"] * bool(group["centered"])
+        state, _ = self._counted_state(param, p, buffers)
         alpha = group["alpha"]
         square_avg = state["square_avg"].data_array
         self._average_square_(square_avg, g, alpha)

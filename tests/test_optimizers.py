@@ -237,6 +237,16 @@ def test_load_state_dict_casts_buffers_to_the_parameters_dtype_but_not_step():
     assert state["exp_avg"] is not opt.state[src[0]]["exp_avg"]
 
 
+def test_adamw_loading_adams_state_stays_decoupled_like_torch():
+    def groups(lib):
+        m = _module(lib)
+        p = _parameter(lib, [1.0], "float32")
+        opt = m.AdamW([p])
+        opt.load_state_dict(m.Adam([p], weight_decay=0.1).state_dict())
+        return opt.param_groups[0]["decoupled_weight_decay"], opt.param_groups[0]["weight_decay"]
+    assert groups(npconv) == groups(torch) == (True, 0.1)
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_params_as_generator_list_or_named_pairs(name, close):
     def build(lib, kind):

@@ -28,13 +28,14 @@ class Adadelta(Optimizer):
         state, _ = self._counted_state(param, p, ("square_avg", "acc_delta"))
         rho, eps = group["rho"], group["eps"]
         square_avg, acc_delta = state["square_avg"].data_array, state["acc_delta"].data_array
-        self._average_square_(square_avg, g, rho)
-        std = xp.add(square_avg, eps, out=self._scratch_like(p, "std"))
+        std = self._scratch_like(p, "std")
+        self._average_square_(square_avg, g, rho, std)
+        xp.add(square_avg, eps, out=std)
         xp.sqrt(std, out=std)
         delta = xp.add(acc_delta, eps, out=self._scratch_like(p, "delta"))
         xp.sqrt(delta, out=delta)
         delta /= std
         delta *= g
-        self._average_square_(acc_delta, delta, rho)
+        self._average_square_(acc_delta, delta, rho, std)
         delta *= -group["lr"]
         p += delta

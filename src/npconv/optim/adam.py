@@ -44,12 +44,13 @@ class Adam(Optimizer):
         if group["weight_decay"] and group["decoupled_weight_decay"]:
             p *= 1 - lr * group["weight_decay"]
         m, v = state["exp_avg"].data_array, state["exp_avg_sq"].data_array
-        self._lerp_(m, g, 1 - beta1)
-        self._average_square_(v, g, beta2)
+        tmp = self._scratch_like(p, "work")
+        self._lerp_(m, g, 1 - beta1, tmp)
+        self._average_square_(v, g, beta2, tmp)
         if group["amsgrad"]:
             v = xp.maximum(state["max_exp_avg_sq"].data_array, v,
                            out=state["max_exp_avg_sq"].data_array)
-        tmp = xp.sqrt(v, out=self._scratch_like(p, "denom"))  # denominator sqrt(v) / sqrt(1 - beta2^t) + eps
+        xp.sqrt(v, out=tmp)  # denominator sqrt(v) / sqrt(1 - beta2^t) + eps
         tmp /= (1 - beta2 ** t) ** 0.5
         tmp += eps
         xp.divide(m, tmp, out=tmp)

@@ -39,9 +39,10 @@ class NAdam(Optimizer):
         state["mu_product"].data_array *= mu
         mu_product = float(state["mu_product"].data_array)
         m, v = state["exp_avg"].data_array, state["exp_avg_sq"].data_array
-        self._lerp_(m, g, 1 - beta1)
-        self._average_square_(v, g, beta2)
-        denom = xp.divide(v, 1 - beta2 ** t, out=self._scratch_like(p, "denom"))
+        denom = self._scratch_like(p, "work")
+        self._lerp_(m, g, 1 - beta1, denom)
+        self._average_square_(v, g, beta2, denom)
+        xp.divide(v, 1 - beta2 ** t, out=denom)
         xp.sqrt(denom, out=denom)
         denom += group["eps"]
         step = xp.divide(g, denom, out=self._scratch_like(p, "step"))

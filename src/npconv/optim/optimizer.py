@@ -172,10 +172,12 @@ class Optimizer:
             buf = self._scratch[p.dtype, slot] = xp.empty(p.size, p.dtype)
         return buf[:p.size].reshape(p.shape)
 
-    def _lerp_(self, start, end, weight: float, slot: str = "lerp") -> None:
+    @staticmethod
+    def _lerp_(start, end, weight: float, work) -> None:
         """start += weight * (end - start) in place, as torch's lerp_ rounds it: from the
-        nearer end, start + w (end - start) for w < 0.5, else end - (1 - w)(end - start)."""
-        diff = xp.subtract(end, start, out=self._scratch_like(start, slot))
+        nearer end, start + w (end - start) for w < 0.5, else end - (1 - w)(end - start); work is
+        scratch shaped as start."""
+        diff = xp.subtract(end, start, out=work)
         if weight < 0.5:
             diff *= weight
             start += diff
@@ -194,10 +196,11 @@ class Optimizer:
         state["step"].data_array += 1
         return state, float(state["step"].data_array)
 
-    def _average_square_(self, avg, g, beta: float, slot: str = "square") -> None:
+    @staticmethod
+    def _average_square_(avg, g, beta: float, work) -> None:
         """avg = beta * avg + (1 - beta) * g^2 in place, rounded as torch's
         avg.mul_(beta).addcmul_(g, g, value=1 - beta)."""
-        square = xp.multiply(g, 1 - beta, out=self._scratch_like(avg, slot))
+        square = xp.multiply(g, 1 - beta, out=work)
         square *= g
         avg *= beta
         avg += square

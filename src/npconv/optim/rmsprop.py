@@ -33,11 +33,11 @@ class RMSprop(Optimizer):
         state, _ = self._counted_state(param, p, buffers)
         alpha = group["alpha"]
         square_avg = state["square_avg"].data_array
-        self._average_square_(square_avg, g, alpha)
         avg = self._scratch_like(p, "avg")
+        self._average_square_(square_avg, g, alpha, avg)
         if group["centered"]:
             grad_avg = state["grad_avg"].data_array
-            self._lerp_(grad_avg, g, 1 - alpha)
+            self._lerp_(grad_avg, g, 1 - alpha, avg)
             xp.multiply(grad_avg, -1.0, out=avg)
             avg *= grad_avg
             avg += square_avg

@@ -328,6 +328,23 @@ def test_errors_match_torch(name, raised):
 def test_namespace_matches_torch():
     assert set(lr_scheduler.__all__) == set(torch.optim.lr_scheduler.__all__)
     assert optim.lr_scheduler.StepLR is lr_scheduler.StepLR
-    assert lr_scheduler._LRScheduler is lr_scheduler.LRScheduler
+    assert issubclass(lr_scheduler._LRScheduler, lr_scheduler.LRScheduler)
     assert all(issubclass(getattr(lr_scheduler, name), lr_scheduler.LRScheduler)
                for name in lr_scheduler.__all__)
+
+
+@pytest.mark.parametrize("base", ["LRScheduler", "_LRScheduler"])
+def test_a_users_own_scheduler_runs_as_in_torch(base):
+    """A get_lr() of the user's on torch's base: base_lrs, last_epoch and get_last_lr()."""
+    def run(lib):
+        opt = _optimizer(lib)
+        custom = type("Halving", (getattr(_schedulers(lib), base),), {
+            "get_lr": lambda self: [b * 0.5 ** self.last_epoch + 1e-3 * self._step_count
+                                    for b in self.base_lrs]})(opt)
+        rates = []
+        for _ in range(10):
+            opt.step()
+            custom.step()
+            rates.append(custom.get_last_lr())
+        return rates
+    assert run(npconv) == run(torch)

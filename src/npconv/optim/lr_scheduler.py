@@ -177,7 +177,8 @@ class LRScheduler:
         self._last_lr = _group_values(self.optimizer, "lr")
 
 
-_LRScheduler = LRScheduler  # torch's old name, still exported by torch
+class _LRScheduler(LRScheduler):
+    """torch's old name for the base, kept (as torch keeps it) for schedulers derived from it."""
 
 
 class _LambdaScheduler(LRScheduler):

@@ -60,10 +60,11 @@ def check_execution_flags(differentiable=False, capturable=False, fused=None,
 class Optimizer:
     """Base of every optimizer. ``param_groups`` is a list of dicts, each holding "params" and
     every hyper-parameter (the constructor's defaults where the group gives none); ``state``
-    maps a parameter to its buffers. Subclasses implement ``_update(p, grad, group)``, which
-    ``step`` calls, outside autograd, for each parameter that has a gradient, with the arrays
-    of the parameter and of the direction to follow (see ``_direction``); it writes the
-    parameter and its ``self.state[p]`` tensors in place, and step bumps their versions."""
+    maps a parameter to its buffers. Subclasses implement ``_update(p, direction, group,
+    param)``, which ``step`` calls, outside autograd, for each parameter that has a gradient,
+    with the arrays of the parameter and of the direction to follow (see ``_direction``) and
+    the parameter itself; it writes p and the ``self.state[param]`` tensors in place, and step
+    bumps their versions."""
 
     def __init__(self, params, defaults: dict):
         self.defaults = defaults

@@ -7,6 +7,7 @@ from npconv.nn.functional.dropout import dropout
 from npconv.nn.functional.fold import fold, unfold
 from npconv.nn.functional.linear import linear
 from npconv.nn.functional.loss import cross_entropy, mse_loss, nll_loss
+from npconv.nn.functional.normalization import batch_norm, group_norm, instance_norm, layer_norm
 from npconv.nn.functional.padding import pad
 from npconv.nn.functional.pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d,
                                           adaptive_avg_pool3d, adaptive_max_pool1d,
@@ -16,7 +17,7 @@ from npconv.nn.functional.pooling import (adaptive_avg_pool1d, adaptive_avg_pool
 
 __all__ = ["adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
            "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d", "avg_pool1d",
-           "avg_pool2d", "avg_pool3d", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
+           "avg_pool2d", "avg_pool3d", "batch_norm", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
            "conv_transpose2d", "conv_transpose3d", "cross_entropy", "dropout", "fold",
-           "leaky_relu", "linear", "log_softmax", "max_pool1d", "max_pool2d", "max_pool3d",
+           "group_norm", "instance_norm", "layer_norm", "leaky_relu", "linear", "log_softmax", "max_pool1d", "max_pool2d", "max_pool3d",
            "mse_loss", "nll_loss", "pad", "relu", "sigmoid", "softmax", "tanh", "unfold"]

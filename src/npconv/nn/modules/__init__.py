@@ -1,22 +1,25 @@
 """Layers, as torch.nn.modules."""
 from npconv.nn.modules.activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from npconv.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
 from npconv.nn.modules.container import ModuleList, Sequential
 from npconv.nn.modules.conv import (Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d,
                                     ConvTranspose3d)
 from npconv.nn.modules.dropout import Dropout
 from npconv.nn.modules.flatten import Flatten
 from npconv.nn.modules.fold import Fold, Unfold
+from npconv.nn.modules.instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from npconv.nn.modules.linear import Identity, Linear
 from npconv.nn.modules.loss import CrossEntropyLoss, MSELoss, NLLLoss
 from npconv.nn.modules.module import Module
+from npconv.nn.modules.normalization import GroupNorm, LayerNorm
 from npconv.nn.modules.pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveAvgPool3d,
                                       AdaptiveMaxPool1d, AdaptiveMaxPool2d, AdaptiveMaxPool3d,
                                       AvgPool1d, AvgPool2d, AvgPool3d, MaxPool1d, MaxPool2d,
                                       MaxPool3d)
 
 __all__ = ["AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d",
-           "AdaptiveMaxPool2d", "AdaptiveMaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d",
+           "AdaptiveMaxPool2d", "AdaptiveMaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d",
            "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d",
-           "CrossEntropyLoss", "Dropout", "Flatten", "Fold", "Identity", "LeakyReLU", "Linear",
+           "CrossEntropyLoss", "Dropout", "Flatten", "Fold", "GroupNorm", "Identity", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "LayerNorm", "LeakyReLU", "Linear",
            "LogSoftmax", "MSELoss", "MaxPool1d", "MaxPool2d", "MaxPool3d", "Module", "ModuleList",
            "NLLLoss", "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh", "Unfold"]

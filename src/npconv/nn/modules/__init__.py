@@ -1,13 +1,13 @@
 """Layers, as torch.nn.modules."""
 from npconv.nn.modules.activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
-from npconv.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
+from npconv.nn.modules.batchnorm import (BatchNorm1d, BatchNorm2d, BatchNorm3d, InstanceNorm1d,
+                                        InstanceNorm2d, InstanceNorm3d)
 from npconv.nn.modules.container import ModuleList, Sequential
 from npconv.nn.modules.conv import (Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d,
                                     ConvTranspose3d)
 from npconv.nn.modules.dropout import Dropout
 from npconv.nn.modules.flatten import Flatten
 from npconv.nn.modules.fold import Fold, Unfold
-from npconv.nn.modules.instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from npconv.nn.modules.linear import Identity, Linear
 from npconv.nn.modules.loss import CrossEntropyLoss, MSELoss, NLLLoss
 from npconv.nn.modules.module import Module

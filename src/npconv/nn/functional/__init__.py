@@ -1,6 +1,7 @@
 """npconv.nn.functional: stateless ops, as torch.nn.functional."""
-from npconv.nn.functional.activation import (leaky_relu, log_softmax, relu, sigmoid, softmax,
-                                             tanh)
+from npconv.nn.functional.activation import (elu, gelu, hardsigmoid, hardswish, hardtanh,
+                                             leaky_relu, log_softmax, mish, prelu, relu, relu6,
+                                             sigmoid, silu, softmax, softplus, tanh)
 from npconv.nn.functional.conv import (conv1d, conv2d, conv3d, conv_transpose1d,
                                        conv_transpose2d, conv_transpose3d)
 from npconv.nn.functional.dropout import dropout
@@ -17,7 +18,9 @@ from npconv.nn.functional.pooling import (adaptive_avg_pool1d, adaptive_avg_pool
 
 __all__ = ["adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
            "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d", "avg_pool1d",
-           "avg_pool2d", "avg_pool3d", "batch_norm", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
-           "conv_transpose2d", "conv_transpose3d", "cross_entropy", "dropout", "fold",
-           "group_norm", "instance_norm", "layer_norm", "leaky_relu", "linear", "log_softmax", "max_pool1d", "max_pool2d", "max_pool3d",
-           "mse_loss", "nll_loss", "pad", "relu", "sigmoid", "softmax", "tanh", "unfold"]
+           "avg_pool2d", "avg_pool3d", "batch_norm", "conv1d", "conv2d", "conv3d",
+           "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "cross_entropy", "dropout",
+           "elu", "fold", "gelu", "group_norm", "hardsigmoid", "hardswish", "hardtanh",
+           "instance_norm", "layer_norm", "leaky_relu", "linear", "log_softmax", "max_pool1d",
+           "max_pool2d", "max_pool3d", "mish", "mse_loss", "nll_loss", "pad", "prelu", "relu",
+           "relu6", "sigmoid", "silu", "softmax", "softplus", "tanh", "unfold"]

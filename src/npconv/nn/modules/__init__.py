@@ -1,5 +1,7 @@
 """Layers, as torch.nn.modules."""
-from npconv.nn.modules.activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from npconv.nn.modules.activation import (ELU, GELU, Hardsigmoid, Hardswish, Hardtanh, LeakyReLU,
+                                          LogSoftmax, Mish, PReLU, ReLU, ReLU6, SiLU, Sigmoid,
+                                          Softmax, Softplus, Tanh)
 from npconv.nn.modules.batchnorm import (BatchNorm1d, BatchNorm2d, BatchNorm3d, InstanceNorm1d,
                                         InstanceNorm2d, InstanceNorm3d)
 from npconv.nn.modules.container import ModuleList, Sequential
@@ -18,8 +20,11 @@ from npconv.nn.modules.pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, Ada
                                       MaxPool3d)
 
 __all__ = ["AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d",
-           "AdaptiveMaxPool2d", "AdaptiveMaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d",
-           "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d",
-           "CrossEntropyLoss", "Dropout", "Flatten", "Fold", "GroupNorm", "Identity", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "LayerNorm", "LeakyReLU", "Linear",
-           "LogSoftmax", "MSELoss", "MaxPool1d", "MaxPool2d", "MaxPool3d", "Module", "ModuleList",
-           "NLLLoss", "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh", "Unfold"]
+           "AdaptiveMaxPool2d", "AdaptiveMaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d",
+           "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "Conv1d", "Conv2d", "Conv3d",
+           "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", "CrossEntropyLoss", "Dropout",
+           "ELU", "Flatten", "Fold", "GELU", "GroupNorm", "Hardsigmoid", "Hardswish", "Hardtanh",
+           "Identity", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "LayerNorm",
+           "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "MaxPool1d", "MaxPool2d", "MaxPool3d",
+           "Mish", "Module", "ModuleList", "NLLLoss", "PReLU", "ReLU", "ReLU6", "Sequential",
+           "SiLU", "Sigmoid", "Softmax", "Softplus", "Tanh", "Unfold"]

@@ -1,5 +1,6 @@
 """Elementwise activations as Functions: y = f(x), gx = g * f'(x), with f and f' from
-npconv.kernels.activation; and PReLU, whose slope is learned."""
+npconv.kernels.activation; and PReLU, whose slope is learned. (The pointwise losses reuse
+``pointwise``.)"""
 from __future__ import annotations
 
 from npconv._backend import xp
@@ -7,8 +8,9 @@ from npconv.autograd.engine import Function, unbroadcast
 from npconv.kernels import activation as A
 
 
-class Activation(Function):
-    """Subclasses name the kernel pair: ``f(x, **params)`` and its derivative ``df``."""
+class Pointwise(Function):
+    """y = f(x), gx = g * f'(x); subclasses name the kernel pair ``f(x, **params)`` and its
+    derivative ``df`` (made by ``pointwise``)."""
 
     saves = (0,)  # the input, as torch
     f = df = None
@@ -21,19 +23,21 @@ class Activation(Function):
         return g * type(self).df(self.x, **self.params)
 
 
-def _activation(name: str, f, df):
-    return type(name, (Activation,), {"f": staticmethod(f), "df": staticmethod(df),
-                                      "__doc__": f.__doc__})
+def pointwise(name: str, f, df):
+    """The Pointwise Function of f and its derivative df, named as torch names the op."""
+    return type(name, (Pointwise,), {"f": staticmethod(f), "df": staticmethod(df),
+                                     "__doc__": f.__doc__})
 
 
-Elu = _activation("Elu", A.elu, A.elu_derivative)
-Hardtanh = _activation("Hardtanh", A.hardtanh, A.hardtanh_derivative)
-Gelu = _activation("Gelu", A.gelu, A.gelu_derivative)
-Silu = _activation("Silu", A.silu, A.silu_derivative)
-Softplus = _activation("Softplus", A.softplus, A.softplus_derivative)
-Mish = _activation("Mish", A.mish, A.mish_derivative)
-Hardsigmoid = _activation("Hardsigmoid", A.hardsigmoid, A.hardsigmoid_derivative)
-Hardswish = _activation("Hardswish", A.hardswish, A.hardswish_derivative)
+Elu = pointwise("Elu", A.elu, A.elu_derivative)
+Hardtanh = pointwise("Hardtanh", A.hardtanh, A.hardtanh_derivative)
+Gelu = pointwise("Gelu", A.gelu, A.gelu_derivative)
+LogSigmoid = pointwise("LogSigmoid", A.log_sigmoid, A.log_sigmoid_derivative)
+Silu = pointwise("Silu", A.silu, A.silu_derivative)
+Softplus = pointwise("Softplus", A.softplus, A.softplus_derivative)
+Mish = pointwise("Mish", A.mish, A.mish_derivative)
+Hardsigmoid = pointwise("Hardsigmoid", A.hardsigmoid, A.hardsigmoid_derivative)
+Hardswish = pointwise("Hardswish", A.hardswish, A.hardswish_derivative)
 
 
 class Prelu(Function):

@@ -58,6 +58,15 @@ def sigmoid(x):
         return 1 / (1 + xp.exp(-x))
 
 
+def log_sigmoid(x):
+    """log(sigmoid(x)) = -log(1 + exp(-x)), without overflow."""
+    return -xp.logaddexp(0, -x)
+
+
+def log_sigmoid_derivative(x):
+    return sigmoid(-x)
+
+
 def silu(x):
     """x * sigmoid(x)."""
     return x * sigmoid(x)

@@ -118,6 +118,12 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     return A.Prelu.apply(input, weight)
 
 
+def logsigmoid(input: Tensor) -> Tensor:
+    """log(sigmoid(x)) = -log(1 + exp(-x)), computed without overflow."""
+    _check_floating("log_sigmoid_cpu", input)
+    return A.LogSigmoid.apply(input)
+
+
 def sigmoid(input: Tensor) -> Tensor:
     """1 / (1 + exp(-x))."""
     return input.sigmoid()

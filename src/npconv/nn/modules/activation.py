@@ -166,6 +166,13 @@ class Sigmoid(Module):
         return F.sigmoid(input)
 
 
+class LogSigmoid(Module):
+    """log(sigmoid(x)), computed stably."""
+
+    def forward(self, input):
+        return F.logsigmoid(input)
+
+
 class Tanh(Module):
     def forward(self, input):
         return F.tanh(input)

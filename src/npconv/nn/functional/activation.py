@@ -22,11 +22,13 @@ def as_inplace(input: Tensor, result: Tensor, inplace: bool) -> Tensor:
     return input._inplace(result.data_array)
 
 
-def _check_floating(kernel: str, input: Tensor) -> None:
-    """torch has no integer kernel for the smooth activations."""
+def _floating_op(kernel: str, op, input: Tensor, inplace: bool = False, **params) -> Tensor:
+    """op on a floating-point input (torch has no integer kernel, named ``kernel``, for the
+    smooth activations), honouring inplace."""
     if not input.dtype.is_floating_point:
         raise dtypes.not_implemented_for(kernel, input.dtype, "the activation computes in "
                                          "floating point: convert the input with .float()")
+    return as_inplace(input, op.apply(input, **params), inplace)
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -39,14 +41,13 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """x for x > 0, negative_slope * x otherwise."""
-    _check_floating("leaky_relu_cpu", input)
-    return as_inplace(input, nn_ops.LeakyReLU.apply(input, negative_slope=negative_slope), inplace)
+    return _floating_op("leaky_relu_cpu", nn_ops.LeakyReLU, input, inplace,
+                        negative_slope=negative_slope)
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x for x > 0, alpha * (exp(x) - 1) otherwise."""
-    _check_floating("elu_cpu", input)
-    return as_inplace(input, A.Elu.apply(input, alpha=alpha), inplace)
+    return _floating_op("elu_cpu", A.Elu, input, inplace, alpha=alpha)
 
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
@@ -68,38 +69,32 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     if approximate not in ("none", "tanh"):
         raise RuntimeError(f"approximate argument must be either none or tanh. (got "
                            f"{approximate!r})")
-    _check_floating("GeluKernelImpl", input)
-    return A.Gelu.apply(input, approximate=approximate)
+    return _floating_op("GeluKernelImpl", A.Gelu, input, approximate=approximate)
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """x * sigmoid(x)."""
-    _check_floating("silu_cpu", input)
-    return as_inplace(input, A.Silu.apply(input), inplace)
+    return _floating_op("silu_cpu", A.Silu, input, inplace)
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """x * tanh(softplus(x))."""
-    _check_floating("mish_cpu", input)
-    return as_inplace(input, A.Mish.apply(input), inplace)
+    return _floating_op("mish_cpu", A.Mish, input, inplace)
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """relu6(x + 3) / 6."""
-    _check_floating("hardsigmoid_cpu", input)
-    return as_inplace(input, A.Hardsigmoid.apply(input), inplace)
+    return _floating_op("hardsigmoid_cpu", A.Hardsigmoid, input, inplace)
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """x * relu6(x + 3) / 6."""
-    _check_floating("hardswish_cpu", input)
-    return as_inplace(input, A.Hardswish.apply(input), inplace)
+    return _floating_op("hardswish_cpu", A.Hardswish, input, inplace)
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """log(1 + exp(beta x)) / beta, reverting to x where beta x > threshold."""
-    _check_floating("softplus_cpu", input)
-    return A.Softplus.apply(input, beta=beta, threshold=threshold)
+    return _floating_op("softplus_cpu", A.Softplus, input, beta=beta, threshold=threshold)
 
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
@@ -120,8 +115,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
 
 def logsigmoid(input: Tensor) -> Tensor:
     """log(sigmoid(x)) = -log(1 + exp(-x)), computed without overflow."""
-    _check_floating("log_sigmoid_cpu", input)
-    return A.LogSigmoid.apply(input)
+    return _floating_op("log_sigmoid_cpu", A.LogSigmoid, input)
 
 
 def sigmoid(input: Tensor) -> Tensor:

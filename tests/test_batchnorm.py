@@ -11,6 +11,7 @@ from test_layers import DTYPES, compare, dtype_names, examples
 import npconv
 import npconv.nn as nn
 import npconv.nn.functional as F
+import npconv.optim
 
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional
@@ -168,3 +169,38 @@ def test_functional_batch_norm_errors_as_torch(case, raised):
     assert type(mine) is type(theirs)
     if theirs is not None:
         assert str(mine).startswith(str(theirs))
+
+
+def _cnn(lib):
+    n = lib.nn
+    return n.Sequential(n.Conv2d(2, 4, 3, padding=1), n.BatchNorm2d(4), n.LeakyReLU(0.1),
+                        n.MaxPool2d(2), n.Flatten(), n.Linear(4 * 3 * 3, 8), n.BatchNorm1d(8),
+                        n.GELU(), n.Dropout(0.0), n.Linear(8, 3))
+
+
+def test_cnn_with_batchnorm_trains_step_for_step_as_torch(close):
+    """Same weights, same batches: the losses, the weights and the running statistics after
+    SGD steps, and the eval-mode outputs, all equal torch's."""
+    ours, ref = _cnn(npconv), _cnn(torch)
+    ours.load_state_dict({k: npconv.tensor(v.numpy()) for k, v in ref.state_dict().items()})
+    opt = npconv.optim.SGD(ours.parameters(), lr=0.1, momentum=0.9)
+    ref_opt = torch.optim.SGD(ref.parameters(), lr=0.1, momentum=0.9)
+    rng = np.random.default_rng(0)
+    for _ in range(4):
+        x = rng.standard_normal((6, 2, 6, 6)).astype(np.float32)
+        t = rng.integers(0, 3, 6)
+        losses = []
+        for model, optimizer, lib in ((ours, opt, npconv), (ref, ref_opt, torch)):
+            optimizer.zero_grad()
+            loss = lib.nn.functional.cross_entropy(model(lib.tensor(x)), lib.tensor(t))
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+        close(losses[0], losses[1], "float32", "loss")
+    for key, value in ref.state_dict().items():
+        close(ours.state_dict()[key].numpy(), value.numpy(), "float32", key)
+    ours.eval(), ref.eval()
+    x = rng.standard_normal((3, 2, 6, 6)).astype(np.float32)
+    with torch.no_grad():
+        expected = ref(torch.tensor(x)).numpy()
+    close(ours(npconv.tensor(x)).detach().numpy(), expected, "float32", "eval output")

@@ -403,7 +403,7 @@ class Tensor:
     def mean(self, dim=None, keepdim=False):
         if not self.dtype.is_floating_point:
             raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either "
-                               f"a floating point or complex dtype. Got: {self.dtype.name.capitalize()}")
+                               f"a floating point or complex dtype. Got: {self.dtype.legacy_name}")
         return M.Mean.apply(self, dim=dim, keepdim=keepdim)
 
     def var(self, dim=None, unbiased=True, keepdim=False):

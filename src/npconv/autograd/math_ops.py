@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from npconv._backend import xp
 from npconv.autograd.engine import OUTPUT, Function, each_saved_for_the_other, unbroadcast
+from npconv.kernels import activation
 
 
 class Add(Function):
@@ -125,11 +126,17 @@ class ReLU(Function):
         return g * self.mask
 
 
+def as_floating(a):
+    """Integer and bool arrays as float32 (torch's default dtype), as its float-valued
+    unary ops promote them."""
+    return a.astype(xp.float32) if a.dtype.kind in "biu" else a
+
+
 class Sigmoid(Function):
     saves = (OUTPUT,)
 
     def forward(self, a):
-        self.out = 1 / (1 + xp.exp(-a))
+        self.out = activation.sigmoid(as_floating(a))
         return self.out
 
     def backward(self, g):
@@ -140,7 +147,7 @@ class Tanh(Function):
     saves = (OUTPUT,)
 
     def forward(self, a):
-        self.out = xp.tanh(a)
+        self.out = xp.tanh(as_floating(a))
         return self.out
 
     def backward(self, g):

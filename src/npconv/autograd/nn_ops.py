@@ -157,10 +157,12 @@ class Linear(Function):
 
 class Dropout(Function):
     """y = x * mask with mask = keep / (1 - p) and keep ~ Bernoulli(1 - p), so E[y] = x;
-    gx = g * mask. ``rng`` is the numpy Generator to draw from."""
+    gx = g * mask. ``rng`` is the numpy Generator to draw from; ``mask_shape`` (default x's)
+    broadcasts one draw over the axes where it is 1 (channel dropout: whole feature maps)."""
 
-    def forward(self, x, p, rng):
-        keep = rng.random(x.shape, dtype=x.dtype if x.dtype == xp.float32 else xp.float64) >= p
+    def forward(self, x, p, rng, mask_shape=None):
+        shape = x.shape if mask_shape is None else mask_shape
+        keep = rng.random(shape, dtype=x.dtype if x.dtype == xp.float32 else xp.float64) >= p
         self.mask = keep * xp.asarray(1 / (1 - p) if p < 1 else 0, dtype=x.dtype)
         return x * self.mask
 

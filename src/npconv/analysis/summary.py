@@ -1,6 +1,6 @@
 """summary(model, input_size): a torchinfo-style table from one shape-only trace: every module
-call (nested, with its depth) and every op called directly in a forward that has submodules
-(`x + y`, F.relu, F.conv2d, view, cat, ...), with output shape, parameters, MACs, receptive
+call (nested, with its depth) and every op called directly in a forward other than an npconv.nn
+layer's (`x + y`, F.relu, F.conv2d, view, cat, ...), with output shape, parameters, MACs, receptive
 field and kernel/stride/padding, and the totals."""
 from __future__ import annotations
 
@@ -13,16 +13,15 @@ from npconv.analysis.check import traced
 from npconv.analysis.receptive import field_rows
 from npconv.kernels.geometry import AdaptivePoolSpec, ConvSpec
 
-CONVENTION = ("MACs: multiply-accumulates of conv (N x C_out x prod(out spatial) x C_in/groups x "
+CONVENTION = ("FLOPs = 2 x MACs. MACs: multiply-accumulates of conv (N x C_out x prod(out spatial) x C_in/groups x "
               "prod(kernel)), transposed conv (counted on the input's spatial size), linear and "
-              "matmul; bias additions, elementwise ops, pooling and normalization count 0. "
-              "FLOPs = 2 x MACs.")
+              "matmul; bias additions, elementwise ops, pooling and normalization count 0.")
 
 
 @dataclass(frozen=True)
 class SummaryRow:
     """One row: name (as in named_modules(); an op's after its module's), type, depth,
-    output_shape, params (the module's own parameters, not its submodules'; 0 for an op),
+    output_shape (the model itself is named by its type), params (the module's own parameters, not its submodules'; 0 for an op),
     macs (of the ops run directly in it: a module with submodules counts only its own ops'
     rows), field (receptive field size per input axis, or None), geometry (kernel, stride,
     padding, dilation as text, or '')."""

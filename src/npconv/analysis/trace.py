@@ -37,7 +37,8 @@ class Op:
 
 @dataclass
 class Layer:
-    """A module call or, when called directly in a forward that has submodules, one op.
+    """A module call or, when called directly in a forward other than an npconv.nn layer's,
+    one op.
     name: the module's name in named_modules() (the op's name after its module's, for an op);
     depth: nesting (the model is 0); ops: indices of the ops run inside (a leaf module's all,
     an op row's one); inputs/outputs: the arrays it received and returned."""
@@ -59,8 +60,11 @@ class Layer:
 
     @property
     def leaf(self) -> bool:
-        """A module without submodules, or an op: a layer that runs (its ops are its own)."""
-        return self.module is None or next(self.module.children(), None) is None
+        """Whether it runs as one layer, its ops its own: an op, or one of npconv.nn's layers
+        without submodules. Other modules (containers, models, user modules) show the ops
+        their forward calls directly as layers of their own."""
+        return self.module is None or (type(self.module).__module__.startswith("npconv.nn.")
+                                       and next(self.module.children(), None) is None)
 
 
 def _arrays(obj) -> list:

@@ -12,9 +12,10 @@ import npconv.nn
 import npconv.nn.functional
 
 
-def resnet_classes(nn, F):
-    """(BasicBlock, ResNet18, SmallResNet) built from a library's nn and nn.functional."""
-    norm = getattr(nn, "BatchNorm2d", None)
+def resnet_classes(nn, F, with_norm=None):
+    """(BasicBlock, ResNet18, SmallResNet) built from a library's nn and nn.functional, with
+    BatchNorm2d after each conv if with_norm (by default: if the library has it)."""
+    norm = getattr(nn, "BatchNorm2d", None) if with_norm is not False else None
 
     def conv_norm(c_in, c_out, kernel_size, stride, padding):
         conv = nn.Conv2d(c_in, c_out, kernel_size, stride, padding, bias=norm is None)

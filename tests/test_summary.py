@@ -223,3 +223,22 @@ def test_trace_leaves_state_and_random_numbers_alone():
     npconv.manual_seed(3)
     analysis.summary(model, (1, 4))
     assert npconv.rand(3).equal(expected) and model.seen.item() == 0
+
+
+def test_cli_summary_and_check(capsys):
+    from npconv.cli import main
+    assert main(["summary", "SimpleCNN", "--input", "1,1,28,28"]) == 0
+    assert str(analysis.summary(SimpleCNN(), (1, 1, 28, 28))) in capsys.readouterr().out
+    example = str(load_example.__globals__["EXAMPLES"] / "resnet.py")
+    assert main(["check", f"{example}:SmallResNet", "--input", "1,3,32,32"]) == 0
+    assert "fits: output shape npconv.Size([1, 10])" in capsys.readouterr().out
+    assert main(["check", "SimpleCNN", "--input", "1,1,20,20"]) == 1
+    assert "the model runs on inputs of 28 x 28 to 31 x 31" in capsys.readouterr().out
+    assert main(["summary", "SimpleCNN", "--input", "1,3,28,28"]) == 1
+    assert "conv1 (Conv2d) expects 1 input channels" in capsys.readouterr().err
+    for bad in (["summary", "NoSuchModel", "--input", "1,1,28,28"],
+                ["summary", f"{example}:Missing", "--input", "1,1,28,28"],
+                ["check", "SimpleCNN", "--input", "1,x"]):
+        with pytest.raises(SystemExit) as exit_:
+            main(bad)
+        assert exit_.value.code == 2

@@ -199,12 +199,9 @@ def _add_design_tools(sub):
 
 
 def _shape(text):
-    """'1,1,28,28' -> (1, 1, 28, 28)."""
-    try:
-        shape = tuple(int(v) for v in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a shape as comma-separated ints, batch first, "
-                                         f"e.g. 1,1,28,28 (got {text!r})") from None
+    """'1,1,28,28' -> (1, 1, 28, 28): a whole input shape, batch first."""
+    shape = _int_list(text)
+    shape = shape if isinstance(shape, tuple) else (shape,)
     if min(shape) < 1:
         raise argparse.ArgumentTypeError(f"every size must be >= 1 (got {text!r})")
     return shape

@@ -76,7 +76,7 @@ def run_case(name, n, c, h, w_, o, groups, repeat, algo):
     spec = ConvSpec((3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), groups)
     kernel = conv.choose(spec, x.shape, w.shape) if algo is None else conv.algorithm(algo, spec)
     ours, theirs = npconv_ops(x, w, gy, spec, kernel), torch_ops(x, w, gy, groups)
-    print(f"{name} (npconv: {kernel.__name__.rsplit('_', 1)[-1]})")
+    print(f"{name} (npconv: {conv.name_of(kernel)})")
     for op in ours:
         a, b = best_ms(ours[op], repeat), best_ms(theirs[op], repeat)
         print(f"  {op:16s} npconv {a:8.2f} ms   torch {b:8.2f} ms   ratio {a / b:5.2f}"

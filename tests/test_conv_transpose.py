@@ -384,11 +384,23 @@ ERRORS = {
 _UP_TO = {"module output_size": " (for an input of"}
 
 
+# Where the CPU has oneDNN's fp16 support (this machine's Xeon, not the AMD CI-class machine),
+# torch hands a half conv_transpose to oneDNN and words a dtype mismatch as oneDNN does; npconv
+# gives the native path's words, the same two dtypes in ATen's scalar-type names.
+_ONEDNN_MISMATCH = re.compile(r"Input type \(torch\.(\w+)Tensor\) and weight type "
+                              r"\(torch\.(\w+)Tensor\) should be the same or input should be a "
+                              r"MKLDNN tensor")
+
+
 def _torch_text(name, theirs):
     """The part of torch's message ours must begin with: all of it, but for TypeErrors (whose
-    wording depends on how torch's parser was reached) the words up to the expected type, and
-    for output_size errors the part before torch's torch.Size."""
+    wording depends on how torch's parser was reached) the words up to the expected type, for
+    output_size errors the part before torch's torch.Size, and oneDNN's dtype-mismatch wording
+    as the native path's."""
     text = str(theirs)
+    onednn = _ONEDNN_MISMATCH.match(text)
+    if onednn:
+        return "expected scalar type {} but found {}".format(*onednn.groups())
     if isinstance(theirs, TypeError):
         return re.match(r".*?must be (tuple of ints|Tensor|int)", text).group(0)
     for prefix, cut in _UP_TO.items():

@@ -61,6 +61,8 @@ def test_nested_values_round_trip(tmp_path):
         "big_int": 2**62, "float_keys": {1.5: "a", (1, "b"): "tuple key", True: "bool key"},
         "nan": float("nan"), "text": "héllo", "empty": [], "empty_dict": {},
         "tied_a": weight, "tied_b": weight,
+        "milestones": collections.Counter([30, 60, 60]),  # MultiStepLR's state_dict
+        "inf": float("inf"),  # ReduceLROnPlateau's best before any metric
     }
     path = tmp_path / "nested.npc"
     save(obj, path)
@@ -77,6 +79,9 @@ def test_nested_values_round_trip(tmp_path):
     assert np.isnan(got["nan"]) and got["text"] == "héllo"
     assert got["empty"] == [] and got["empty_dict"] == {}
     assert got["tied_a"] is got["tied_b"]  # tied weights stay tied
+    assert type(got["milestones"]) is collections.Counter and got["milestones"] == \
+        collections.Counter({30: 1, 60: 2})
+    assert got["inf"] == float("inf")
 
 
 def test_tensors_that_require_grad_and_views_are_saved_as_plain_tensors(tmp_path):

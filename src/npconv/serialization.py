@@ -10,9 +10,10 @@ writing the file would: it writes through symlinks, keeps an existing file's mod
 refuses a read-only file or directory.
 
 Supported values: Tensors, numpy arrays and scalars (not of dtype object), None, bool, int,
-float, str, and lists, tuples, dicts and OrderedDicts of them (dict keys may be any of the scalar
-types). Tensors come back as plain tensors (no requires_grad), with their dtype and shape; an
-object that appears twice (tied weights) comes back as one object.
+float, str, and lists, tuples, dicts, OrderedDicts and Counters (MultiStepLR's milestones) of
+them (dict keys may be any of the scalar types). Tensors come back as plain tensors (no
+requires_grad), with their dtype and shape; an object that appears twice (tied weights) comes
+back as one object.
 """
 from __future__ import annotations
 
@@ -40,7 +41,9 @@ _VERSION = 1
 _MANIFEST = "npconv.json"
 _TEMPORARY_SUFFIX = ".npconv-tmp"
 _SCALARS = (type(None), bool, int, float, str)
-_CONTAINERS = {list: "list", tuple: "tuple", dict: "dict", collections.OrderedDict: "odict"}
+_CONTAINERS = {list: "list", tuple: "tuple", dict: "dict", collections.OrderedDict: "odict",
+               collections.Counter: "counter"}
+_MAPPINGS = {"dict": dict, "odict": collections.OrderedDict, "counter": collections.Counter}
 _TENSOR_DTYPES = ", ".join(d.name for d in ALL_DTYPES) + " (in native byte order)"
 _HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0,
                    (2, 0): np.lib.format.read_array_header_2_0}
@@ -255,11 +258,11 @@ class _Encoder:
         kind = _CONTAINERS.get(type(obj))
         if kind in ("list", "tuple"):
             return {kind: [self.encode(item) for item in obj]}
-        if kind in ("dict", "odict"):
+        if kind in _MAPPINGS:
             return {kind: [[self.encode(k), self.encode(v)] for k, v in obj.items()]}
         raise TypeError(f"npconv.save cannot store {type(obj).__name__} objects; it stores "
                         "Tensors, numpy arrays and scalars, None, bool, int, float, str and "
-                        "lists, tuples, dicts and OrderedDicts of them")
+                        "lists, tuples, dicts, OrderedDicts and Counters of them")
 
     def _array_node(self, obj) -> dict:
         if id(obj) not in self.members:
@@ -345,19 +348,19 @@ class _Decoder:
         if isinstance(node, list) or len(node) != 1:
             raise ValueError(f"unexpected node {str(node)[:80]}")
         (kind, value), = node.items()
-        if kind in ("list", "tuple", "dict", "odict") and not isinstance(value, list):
+        if kind in ("list", "tuple", *_MAPPINGS) and not isinstance(value, list):
             raise ValueError(f"a {kind!r} node holds a list, not {str(value)[:80]}")
         if kind == "list":
             return [self.decode(item) for item in value]
         if kind == "tuple":
             return tuple(self.decode(item) for item in value)
-        if kind in ("dict", "odict"):
+        if kind in _MAPPINGS:
             if not all(isinstance(pair, list) and len(pair) == 2 for pair in value):
                 raise ValueError(f"a {kind!r} node holds [key, value] pairs, not "
                                  f"{str(value)[:80]}")
             pairs = [(self.decode(k), self.decode(v)) for k, v in value]
             try:
-                return dict(pairs) if kind == "dict" else collections.OrderedDict(pairs)
+                return _MAPPINGS[kind](dict(pairs))
             except TypeError as e:  # a key that is a list or a dict
                 raise ValueError(f"a {kind!r} node has an unusable key ({e})") from e
         if kind in ("tensor", "ndarray", "scalar"):

@@ -9,11 +9,12 @@ import tracemalloc
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from npconv.autograd.conv_ops import Convolution
-from npconv.kernels import _common, conv, conv_direct, conv_im2col
+from npconv.kernels import (_common, conv, conv_dilated, conv_direct, conv_im2col, conv_shifted,
+                            conv_winograd)
 from npconv.kernels.geometry import ConvSpec
 from npconv.tensor import Tensor
 
@@ -21,7 +22,7 @@ torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
 # the module attribute that bounds each algorithm's batch chunks or tiles, in bytes
-BUDGETS = {conv_im2col: "COL_BUDGET", conv_direct: "TILE_BUDGET"}
+BUDGETS = {conv_im2col: "COL_BUDGET", conv_direct: "TILE_BUDGET", conv_shifted: "BUDGET"}
 
 
 def spec_of(kernel, stride=None, padding=None, dilation=None, groups=1):
@@ -31,9 +32,10 @@ def spec_of(kernel, stride=None, padding=None, dilation=None, groups=1):
                     dilation or (1,) * nd, groups)
 
 
-# (algorithm, ndim) for every number of spatial axes each algorithm supports
+# (algorithm, ndim) for every number of spatial axes each general algorithm supports (the ones
+# for every stride; the specialised ones, stride 1 or 3x3 only, have their own tests below)
 PAIRS = [(algo, nd) for algo in conv.ALGORITHMS.values() for nd in (1, 2, 3)
-         if algo.supports(spec_of((1,) * nd))]
+         if algo.supports(spec_of((1,) * nd, stride=(2,) * nd))]
 ALGO_NDIM = pytest.mark.parametrize(
     "algo, nd", PAIRS, ids=[f"{a.__name__.rsplit('_', 1)[-1]}-{nd}d" for a, nd in PAIRS])
 
@@ -428,3 +430,178 @@ def test_conv_op_uses_choose_unless_told(algo, expected):
     box = np.pad(x.data_array, ((0, 0), (0, 0), (1, 1), (1, 1)))
     expected_y = sum(box[:, :, i : i + 5, j : j + 5] for i in range(3) for j in range(3))
     np.testing.assert_allclose(y.data_array, expected_y, rtol=1e-12)
+
+
+# ---- Winograd F(4x4, 3x3): 3x3, stride 1, dilation 1, padding <= 2 --------------------------
+
+@st.composite
+def winograd_cases(draw, dtypes=("float32", "float64")):
+    """3x3 stride-1 configurations: asymmetric padding up to 2, groups, sizes leaving partial
+    4x4 tiles."""
+    groups = draw(st.sampled_from([1, 1, 2, 3]))
+    padding = tuple((draw(st.integers(0, 2)), draw(st.integers(0, 2))) for _ in range(2))
+    size = tuple(max(1, 3 - lo - hi) + draw(st.integers(0, 10)) for lo, hi in padding)
+    return dict(n=draw(st.integers(1, 3)), c=groups * draw(st.integers(1, 4)),
+                o=groups * draw(st.integers(1, 4)), groups=groups, size=size,
+                dtype=draw(st.sampled_from(dtypes)),
+                spec=ConvSpec((3, 3), (1, 1), padding, (1, 1), groups))
+
+
+@settings(max_examples=150)
+@given(case=winograd_cases())
+def test_winograd_matches_torch(case, close, count_config):
+    count_config("conv kernels 2-d")
+    check_against_torch(case, close, conv_winograd)
+
+
+@settings(max_examples=10)
+@given(case=winograd_cases(dtypes=("float16",)))
+def test_winograd_float16_computed_in_float32(case, close):
+    check_against_torch(case, close, conv_winograd)
+
+
+@settings(max_examples=8)
+@given(case=winograd_cases(dtypes=("float64",)))
+def test_winograd_backward_data_matches_finite_differences(case, numeric_gradient):
+    x, w, gy = make_arrays({**case, "n": min(case["n"], 2)}, seed=1)
+    spec = case["spec"]
+    gx = conv_winograd.backward_data(gy, w, spec, x.shape)
+    np.testing.assert_allclose(
+        gx, numeric_gradient(lambda: float(np.sum(gy * conv_winograd.forward(x, w, spec))), x),
+        rtol=1e-7, atol=1e-7)
+
+
+@pytest.mark.parametrize("n, c, o, size", [(8, 64, 64, 28), (4, 256, 256, 14), (1, 512, 512, 7)])
+def test_winograd_float32_error_against_float64(n, c, o, size):
+    """Many-channel layers, Winograd's domain: the worst error relative to the largest output
+    stays below the differential tests' 2e-5 (conftest.assert_close) and within 25x im2col's."""
+    rng = np.random.default_rng(0)
+    spec = spec_of((3, 3), padding=((1, 1), (1, 1)))
+    x = rng.standard_normal((n, c, size, size), dtype=np.float32)
+    w = rng.standard_normal((o, c, 3, 3), dtype=np.float32) / np.sqrt(9 * c)
+    exact = conv_im2col.forward(x.astype(np.float64), w.astype(np.float64), spec)
+    scale = np.abs(exact).max()
+    wino = np.abs(conv_winograd.forward(x, w, spec) - exact).max() / scale
+    im2col = np.abs(conv_im2col.forward(x, w, spec) - exact).max() / scale
+    assert wino < 2e-5 and wino < 25 * im2col, (wino, im2col)
+
+
+def test_winograd_chunked_batch(monkeypatch, close):
+    """A budget below one item's tiles: one item per chunk, same numbers."""
+    monkeypatch.setattr(conv_winograd, "TILE_BUDGET", 1)
+    check_against_torch(dict(n=3, c=4, o=5, groups=1, size=(9, 6), dtype="float64",
+                             spec=spec_of((3, 3), padding=((1, 2), (0, 1)))), close, conv_winograd)
+
+
+@pytest.mark.parametrize("algo, spec, supported", [
+    (conv_winograd, spec_of((3, 3), padding=((1, 1), (1, 1))), True),
+    (conv_winograd, spec_of((3, 3), padding=((0, 2), (2, 0)), groups=4), True),
+    (conv_winograd, spec_of((3, 3), stride=(2, 2)), False),
+    (conv_winograd, spec_of((3, 3), dilation=(2, 2)), False),
+    (conv_winograd, spec_of((3, 3), padding=((3, 1), (1, 1))), False),
+    (conv_winograd, spec_of((3, 5)), False),
+    (conv_winograd, spec_of((3, 3, 3)), False),
+    (conv_dilated, spec_of((3, 3), dilation=(2, 1)), True),
+    (conv_dilated, spec_of((2,), dilation=(3,), padding=((4, 0),)), True),
+    (conv_dilated, spec_of((3, 3), dilation=(2, 2), stride=(1, 2)), False),
+    (conv_dilated, spec_of((3, 3, 3)), False),
+], ids=lambda v: getattr(v, "__name__", None))
+def test_specialised_algorithms_refuse_what_they_cannot_run(algo, spec, supported):
+    assert algo.supports(spec) is supported
+    name = algo.__name__.rsplit("_", 1)[-1]
+    if not supported:
+        with pytest.raises(ValueError, match=f"'{name}' does not support"):
+            conv.algorithm(name, spec)
+
+
+@pytest.mark.parametrize("algo", [conv_winograd, conv_dilated, conv_shifted],
+                         ids=["winograd", "dilated", "shifted"])
+def test_integer_inputs_are_exact(algo):
+    """Winograd's transforms have fractions: integer inputs go to im2col, exactly."""
+    rng = np.random.default_rng(0)
+    spec = spec_of((3, 3), padding=((1, 1), (1, 1)),
+                   dilation=(1, 1) if algo is conv_winograd else (2, 2))
+    x, w = rng.integers(-5, 5, (2, 3, 7, 6)), rng.integers(-5, 5, (4, 3, 3, 3))
+    np.testing.assert_array_equal(algo.forward(x, w, spec), conv_im2col.forward(x, w, spec))
+
+
+# ---- stride-1 algorithms: space-to-batch for dilated convs, shifted-window accumulation -------
+
+STRIDE_ONE = pytest.mark.parametrize("algo", [conv_dilated, conv_shifted],
+                                     ids=["dilated", "shifted"])
+
+
+def stride_one_case(data, nd, algo, dtypes=("float32", "float64")):
+    """A random case at stride 1 (its sizes stay valid), dilated where algo needs it."""
+    case = data.draw(conv_cases(nd, dtypes=dtypes))
+    spec = dataclasses.replace(case["spec"], stride=(1,) * nd)
+    assume(algo.supports(spec))
+    return {**case, "spec": spec}
+
+
+@STRIDE_ONE
+@pytest.mark.parametrize("nd", [1, 2, 3])
+@settings(max_examples=60)
+@given(data=st.data())
+def test_stride_one_algorithms_match_torch(algo, nd, data, close, count_config):
+    case = stride_one_case(data, nd, algo)
+    count_config(f"conv kernels {nd}-d")
+    check_against_torch(case, close, algo)
+
+
+@STRIDE_ONE
+@settings(max_examples=6)
+@given(data=st.data())
+def test_stride_one_backward_matches_finite_differences(algo, data, numeric_gradient):
+    case = stride_one_case(data, 2, algo, dtypes=("float64",))
+    x, w, gy = make_arrays({**case, "n": min(case["n"], 2)}, seed=1)
+    spec = case["spec"]
+
+    def loss():
+        return float(np.sum(gy * algo.forward(x, w, spec)))
+
+    gx = algo.backward_data(gy, w, spec, x.shape)
+    gw = algo.backward_weight(gy, x, spec, w.shape)
+    np.testing.assert_allclose(gx, numeric_gradient(loss, x), rtol=1e-7, atol=1e-7)
+    np.testing.assert_allclose(gw, numeric_gradient(loss, w), rtol=1e-7, atol=1e-7)
+
+
+@settings(max_examples=15)
+@given(data=st.data(), nbytes=st.integers(1, 4000), n=st.integers(3, 5))
+def test_shifted_chunked_batch_matches_torch(data, nbytes, n, close):
+    case = stride_one_case(data, 2, conv_shifted)
+    with budget(conv_shifted, nbytes):
+        check_against_torch({**case, "n": n}, close, conv_shifted)
+
+
+# ---- the measured choice (kernels.conv.benchmark, npconv.backends.benchmark) -------------------
+
+@pytest.fixture
+def measuring(monkeypatch):
+    monkeypatch.setattr(conv, "benchmark", True)
+    monkeypatch.setattr(conv, "_measured", {})
+
+
+@pytest.mark.parametrize("case", [
+    dict(n=2, c=6, o=4, groups=1, size=(9, 8), dtype="float32",
+         spec=spec_of((3, 3), padding=((1, 1), (1, 1)))),
+    dict(n=2, c=6, o=6, groups=6, size=(9, 8), dtype="float64",
+         spec=spec_of((3, 3), padding=((1, 1), (1, 1)), dilation=(2, 1), groups=6)),
+    dict(n=1, c=2, o=3, groups=1, size=(7,), dtype="float64", spec=spec_of((3,), stride=(2,))),
+], ids=["3x3", "depthwise-dilated", "1d-strided"])
+def test_measured_choice_runs_the_fastest_supporting_algorithm_per_op(case, close, measuring):
+    spec = case["spec"]
+    x, w, _ = make_arrays(case)
+    plan = conv.choose(spec, x.shape, w.shape, x.dtype)
+    assert conv.choose(spec, x.shape, w.shape, x.dtype) is plan  # measured once, then cached
+    able = {name for name, a in conv.ALGORITHMS.items() if a.supports(spec)}
+    names = conv.name_of(plan).split("/")
+    assert set(names) <= able and len(names) == (3 if len(able) > 1 else 1)
+    check_against_torch(case, close, plan)
+
+
+def test_measured_choice_leaves_dual_convs_to_im2col(measuring):
+    """A 31x31 kernel over 3x3 padded by 30: the other algorithms' timing calls would loop over
+    961 offsets per output cell; im2col's dual is the only candidate."""
+    spec = spec_of((31, 31), padding=((30, 30), (30, 30)), groups=2)
+    assert conv.choose(spec, (1, 2, 3, 3), (2, 1, 31, 31)) is conv_im2col

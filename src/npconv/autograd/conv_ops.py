@@ -18,7 +18,8 @@ class Convolution(Function):
     saves = (0, 1)
 
     def forward(self, x, w, b, spec, algo=None):
-        self.algo = choose(spec, x.shape, w.shape) if algo is None else algorithm(algo, spec)
+        self.algo = (choose(spec, x.shape, w.shape, x.dtype) if algo is None
+                     else algorithm(algo, spec))
         self.x, self.w, self.spec = x, w, spec
         y = self.algo.forward(x, w, spec)
         if b is not None:
@@ -61,7 +62,8 @@ class ConvTranspose(Function):
         reach = conv.conv_output_size(y_shape[2:])
         self.extend = tuple(p for i, r in reversed(list(zip(x.shape[2:], reach)))
                             for p in (0, r - i))  # F.pad order: last axis first
-        self.algo = choose(conv, y_shape, w.shape) if algo is None else algorithm(algo, conv)
+        self.algo = (choose(conv, y_shape, w.shape, x.dtype) if algo is None
+                     else algorithm(algo, conv))
         self.x, self.w, self.conv, self.b_dtype = x, w, conv, None if b is None else b.dtype
         y = self.algo.backward_data(self._extended(x), w, conv, y_shape)
         if b is not None:

@@ -241,3 +241,14 @@ def test_functional_pooling_and_concatenation_in_forward_are_seen():
     rows = analysis.receptive_field(Functional(), (1, 1, 8, 8))
     assert [r.name for r in rows] == ["conv", "max_pool", "avg_pool", "cat"]
     assert rows[-1].size == (4, 4)  # the union of 4 x 4 (conv + pool) and 2 x 2 (pool)
+
+
+def test_global_pooling_map_is_passed_over_for_the_map_it_pools():
+    resnet = load_example("resnet")
+    model, shape = resnet.SmallResNet(), (1, 3, 32, 32)
+    features = nn.Sequential(model.stem, nn.ReLU(), model.block1, model.block2)
+    for unit in [(0, 0), (15, 7), (8, 15)]:  # block2's 16 x 16 map, not the pool's 1 x 1
+        assert analysis.receptive_field_of(model, shape, unit) == \
+            analysis.receptive_field_of(features, shape, unit)
+    with pytest.raises(IndexError, match=r"spatial size \(16, 16\)"):
+        analysis.receptive_field_of(model, shape, (16, 0))

@@ -257,7 +257,8 @@ def receptive_field_of(model, input_size, unit) -> tuple:
     """The input region one unit sees: per spatial axis of the input, the inclusive (lo, hi)
     of the input cells it reads (the bounding box: a dilation can leave holes inside),
     clipped to the input. unit is the spatial index of the unit in the last spatial feature
-    map the model computes (the output itself when it has spatial axes); when no value keeps
+    map the model computes (the output itself when it has spatial axes; a global pooling's
+    1 x 1 map counts only when there is no larger one); when no value keeps
     the input's spatial axes, unit is () and the region is the whole input. An axis on which
     the unit reads no input cell (a transposed conv's phase without taps) gives None."""
     trace = traced(model, input_size)
@@ -293,13 +294,16 @@ def receptive_field_of(model, input_size, unit) -> tuple:
 
 def _last_spatial(trace, fields):
     """The last array (in execution order) that carries every spatial axis of the input on a
-    dim of its own."""
-    for op in reversed(trace.ops):
+    dim of its own and has more than one cell on some of them (a global pooling's 1 x 1 map
+    is passed over for the map it pooled, unless there is no other)."""
+    maps = []
+    for op in trace.ops:
         y = op.outputs[0]
         f = fields.of.get(id(y))
         if f and all(a.dim is not None for a in f) and len({a.dim for a in f}) == len(f):
-            return y
-    return None
+            maps.append((y, max(y.shape[a.dim] for a in f) > 1))
+    larger = [y for y, more in maps if more]
+    return larger[-1] if larger else (maps[-1][0] if maps else None)
 
 
 def _needed_input(trace, target, need):

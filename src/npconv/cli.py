@@ -5,6 +5,8 @@
     npconv demo
     npconv explain conv|pool|transpose --input 28,28 --kernel 3 [--stride --padding ...]
     npconv solve-padding --input 28 --output 14 --kernel 3 [--stride 2] [--dilation 1]
+    npconv summary FILE.py:ClassName|SimpleCNN --input 1,1,28,28 [--input ...]
+    npconv check FILE.py:ClassName|SimpleCNN --input 1,1,28,28 [--input ...]
 
 ``train`` trains the seed tutorial's SimpleCNN on MNIST (the copy shipped inside the package;
 ``--data`` is where it is unpacked) with Adam, prints the tutorial's per-epoch lines, and writes
@@ -183,6 +185,67 @@ def _add_design_tools(sub):
     solve.add_argument("--stride", type=_int_list, default=1, help="stride" + per_axis)
     solve.add_argument("--dilation", type=_int_list, default=1, help="dilation" + per_axis)
     solve.set_defaults(func=cmd_solve_padding, error=solve.error)
+    for name, what in (("summary", "a torchinfo-style table: output shapes, parameters, MACs, "
+                                   "receptive fields, kernel/stride/padding, totals"),
+                       ("check", "whether a model fits an input size, on shapes alone; if not, "
+                                 "which layer fails and what would fit")):
+        p = sub.add_parser(name, help=what, description=f"{what[0].upper()}{what[1:]}.")
+        p.add_argument("model", help="FILE.py:ClassName (a class or function building the "
+                       "model with no arguments), or a model of npconv.models (SimpleCNN)")
+        p.add_argument("--input", type=_shape, action="append", required=True,
+                       help="input shape with the batch first, e.g. 1,1,28,28 (repeat for a "
+                            "model taking several inputs)")
+        p.set_defaults(func=cmd_model_tool, error=p.error)
+
+
+def _shape(text):
+    """'1,1,28,28' -> (1, 1, 28, 28): a whole input shape, batch first."""
+    shape = _int_list(text)
+    shape = shape if isinstance(shape, tuple) else (shape,)
+    if min(shape) < 1:
+        raise argparse.ArgumentTypeError(f"every size must be >= 1 (got {text!r})")
+    return shape
+
+
+def load_model(target: str):
+    """The model named by 'FILE.py:Name' (Name called with no arguments) or by a name in
+    npconv.models."""
+    import importlib.util
+
+    from npconv import models
+    path, _, name = target.rpartition(":")
+    if not path:
+        if not isinstance(getattr(models, target, None), type):
+            raise ValueError(f"{target!r} is neither FILE.py:ClassName nor a model of "
+                             f"npconv.models (SimpleCNN)")
+        return getattr(models, target)()
+    if not os.path.isfile(path):
+        raise ValueError(f"no file {path!r} (give FILE.py:ClassName)")
+    spec = importlib.util.spec_from_file_location(f"npconv_user_model_{uuid.uuid4().hex}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    if not callable(getattr(module, name, None)):
+        raise ValueError(f"{path} defines no class or function {name!r}")
+    return getattr(module, name)()
+
+
+def cmd_model_tool(args) -> int:
+    from npconv import analysis
+    try:
+        model = load_model(args.model)
+    except (ValueError, ImportError, SyntaxError) as e:
+        args.error(str(e))
+    shapes = args.input if len(args.input) > 1 else args.input[0]
+    if args.command == "check":
+        result = analysis.check(model, shapes)
+        print(result)
+        return 0 if result else 1
+    try:
+        print(analysis.summary(model, shapes))
+    except (RuntimeError, ValueError, TypeError, IndexError, NotImplementedError) as e:
+        print(f"npconv summary: {e}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def cmd_explain(args) -> int:

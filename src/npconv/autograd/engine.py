@@ -62,6 +62,24 @@ class enable_grad(no_grad):
         _state.enabled = True
 
 
+class intercept_ops:
+    """Inside the block, this thread's Function.apply calls interceptor(fn, arrays, consts)
+    in place of fn.forward(*arrays, **consts) and takes what it returns as the forward's
+    result: how npconv.analysis sees every op a model runs (and answers from shapes alone).
+    Other threads are not affected; blocks nest."""
+
+    def __init__(self, interceptor):
+        self.interceptor = interceptor
+
+    def __enter__(self):
+        self.prev = getattr(_state, "interceptor", None)
+        _state.interceptor = self.interceptor
+        return self
+
+    def __exit__(self, *exc):
+        _state.interceptor = self.prev
+
+
 def unbroadcast(grad, shape):
     """Sum a broadcast gradient back down to ``shape`` (the adjoint of broadcasting)."""
     if grad.shape == tuple(shape):
@@ -107,7 +125,9 @@ class Function:
         arrays = [t.data_array if is_node(t) else t for t in inputs]
         fn.needs_input_grad = tuple(is_node(t) and t.requires_grad for t in inputs)
         record = is_grad_enabled() and any(fn.needs_input_grad)
-        out = fn.forward(*arrays, **consts)
+        interceptor = getattr(_state, "interceptor", None)
+        out = fn.forward(*arrays, **consts) if interceptor is None else \
+            interceptor(fn, arrays, consts)
         out, *extra = out if isinstance(out, tuple) else (out,)  # extras carry no gradient
         base = inputs[0] if cls.is_view and xp.may_share_memory(out, arrays[0]) else None
         result = node._make(out, requires_grad=record, base=base)

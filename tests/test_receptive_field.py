@@ -252,3 +252,31 @@ def test_global_pooling_map_is_passed_over_for_the_map_it_pools():
             analysis.receptive_field_of(features, shape, unit)
     with pytest.raises(IndexError, match=r"spatial size \(16, 16\)"):
         analysis.receptive_field_of(model, shape, (16, 0))
+
+
+@pytest.mark.parametrize("train", [True, False])
+def test_batch_norm_leaves_the_field_as_without_it(train):
+    """Batch norm acts cell by cell (running statistics in eval; batch statistics not counted
+    in training): fields and regions are those of the model without it."""
+    convs = [nn.Conv2d(1, 4, 3, padding=1), nn.Conv2d(4, 4, 3, stride=2, dilation=2)]
+    plain = nn.Sequential(convs[0], nn.ReLU(), convs[1])
+    normed = nn.Sequential(convs[0], nn.BatchNorm2d(4), nn.ReLU(), convs[1], nn.BatchNorm2d(4))
+    normed.train(train)
+    size = (2, 1, 17, 15)
+    assert analysis.receptive_field_of(normed, size, (2, 3)) == \
+        analysis.receptive_field_of(plain, size, (2, 3))
+    last = analysis.receptive_field(normed, size)[-1]
+    ref = analysis.receptive_field(plain, size)[-1]
+    assert (last.size, last.jump, last.start) == (ref.size, ref.jump, ref.start)
+
+
+@pytest.mark.parametrize("norm", [lambda: nn.GroupNorm(2, 4), lambda: nn.LayerNorm([4, 9, 8]),
+                                  lambda: nn.InstanceNorm2d(4)], ids=["group", "layer", "instance"])
+def test_group_layer_instance_norm_mix_each_samples_cells(norm):
+    """Their statistics cover every position of a sample, in eval too: the whole input, as the
+    gradient shows."""
+    model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), norm(), nn.Conv2d(4, 2, 3)).eval()
+    assert analysis.receptive_field(model, (1, 1, 9, 8))[-1].size == (9, 8)
+    x = npconv.randn(1, 1, 9, 8, dtype=npconv.float64, requires_grad=True)
+    model.double()(x)[0, 0, 2, 2].backward()
+    assert (x.grad.numpy() != 0).all()

@@ -32,6 +32,7 @@ from npconv.analysis.trace import Trace
 from npconv.autograd import conv_ops as C
 from npconv.autograd import math_ops as M
 from npconv.autograd import nn_ops as N
+from npconv.autograd import norm_ops as NO
 from npconv.autograd import shape_ops as S
 
 
@@ -94,6 +95,9 @@ class _Fields:
             lead = x.ndim - op.consts["spec"].ndim
             return tuple(self._window(op, x, y, a, lead) if a.dim is not None and a.dim >= lead
                          else self._whole_axis(n, a) for a, n in zip(f, self.sizes))
+        if isinstance(fn, NO.Normalize):
+            mixed = () if _per_cell(op) else op.consts["axes"]
+            return self._moved(f, {d: d for d in range(x.ndim) if d not in mixed})
         if isinstance(fn, C.Pad):
             pads = op.consts["pads"]
             return tuple(a if a.dim is None or x.ndim - 1 - a.dim >= len(pads) // 2 else
@@ -114,8 +118,7 @@ class _Fields:
                 a.ndim - 1 if a is x else a.ndim - 2}))) for a, g in fields]
             return self._merge(op, [(y, g) for _, g in moved], y)
         arrays = [a.shape for a in op.inputs if isinstance(a, np.ndarray)]
-        if isinstance(fn, (S.Cat, S.Stack, S.Expand)) or \
-                y.shape == np.broadcast_shapes(*arrays):
+        if isinstance(fn, (S.Cat, S.Stack, S.Expand)) or _broadcasts_to(arrays, y.shape):
             return self._merge(op, fields, y)
         return tuple(self._whole_axis(n, a) for a, n in zip(f, self.sizes))
 
@@ -332,6 +335,10 @@ def _back(op, outs) -> list:
         return [_back_window(op, x, y_need)]
     if isinstance(fn, ops.MOVES):
         return _back_moves(op, y_need)
+    if isinstance(fn, NO.Normalize):  # each output cell reads the cells its statistics cover
+        mixed = () if _per_cell(op) else op.consts["axes"]
+        return [np.broadcast_to(y_need.any(axis=mixed, keepdims=True), x.shape)] + \
+            [None] * (len(op.inputs) - 1)
     if isinstance(fn, N.Linear):
         return [np.broadcast_to(y_need.any(-1, keepdims=True), x.shape)]
     if isinstance(fn, M.MatMul) and x.ndim >= 2 and op.inputs[1].ndim >= 2:
@@ -348,11 +355,28 @@ def _back(op, outs) -> list:
         m = m.any(axis=tuple(mixed), keepdims=True)
         return [np.broadcast_to(m, x.shape)]
     arrays = [a for a in op.inputs if isinstance(a, np.ndarray)]
-    if y_need.shape == np.broadcast_shapes(*(a.shape for a in arrays)):
+    if _broadcasts_to([a.shape for a in arrays], y_need.shape):
         return [_unbroadcast(y_need, a.shape) if isinstance(a, np.ndarray) else None
                 for a in op.inputs]
     return [np.full(a.shape, y_need.any()) if isinstance(a, np.ndarray) else None
             for a in op.inputs]
+
+
+def _per_cell(op) -> bool:
+    """Batch norm acts cell by cell: with its running statistics in eval, and its batch
+    statistics are not counted in training (the field of one image's unit should not depend on
+    the rest of the batch). Group, layer and instance norm mix the cells their statistics cover
+    in either mode."""
+    return isinstance(op.fn, NO.Normalize) and (op.consts.get("stats") is not None
+                                                 or 0 in op.consts["axes"])
+
+
+def _broadcasts_to(shapes, target) -> bool:
+    """Whether the shapes broadcast together to exactly target (an elementwise op)."""
+    try:
+        return np.broadcast_shapes(*shapes) == tuple(target)
+    except ValueError:
+        return False
 
 
 def _unbroadcast(m, shape):

@@ -4,7 +4,6 @@ import gzip
 import hashlib
 import os
 import shutil
-import socket
 import sys
 import types
 
@@ -26,15 +25,6 @@ TORCHVISION_MD5 = {  # torchvision.datasets.MNIST.resources
 }
 SEED_TRANSFORM = transforms.Compose([transforms.ToTensor(),
                                      transforms.Normalize((0.1307,), (0.3081,))])
-
-
-@pytest.fixture
-def no_network(monkeypatch):
-    """Any attempt to open a network connection fails, as on a machine without network."""
-    def refuse(*args, **kwargs):
-        raise OSError("network disabled in this test")
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
 
 
 @pytest.fixture(scope="module")

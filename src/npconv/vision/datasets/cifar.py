@@ -28,11 +28,13 @@ def _array_globals() -> dict:
     sample = np.zeros(1)
     reconstruct = sample.__reduce_ex__(2)[0]
     frombuffer = sample.__reduce_ex__(5)[0]  # protocol 5 rebuilds arrays from a buffer
+    scalar = np.float32(0).__reduce__()[0]  # a NumPy scalar from its dtype and bytes
     allowed = {("numpy", "ndarray"): np.ndarray, ("numpy", "dtype"): np.dtype,
                ("_codecs", "encode"): codecs.encode}  # how protocol 2 pickles bytes
     for core in ("numpy.core", "numpy._core"):
         allowed[(f"{core}.multiarray", "_reconstruct")] = reconstruct
         allowed[(f"{core}.numeric", "_frombuffer")] = frombuffer
+        allowed[(f"{core}.multiarray", "scalar")] = scalar
     return allowed
 
 

@@ -181,7 +181,8 @@ class FashionMNIST(MNIST):
         missing = [(name, md5) for name, md5 in self.resources
                    if self._find(name.removesuffix(".gz")) is None]
         self._make_raw_folder(missing)
-        offline = self._offline_hint().capitalize() + "."
+        hint = self._offline_hint()
+        offline = hint[0].upper() + hint[1:] + "."
         for filename, md5 in missing:
             utils.fetch(filename, ("md5", md5), self.raw_folder,
                         [mirror + filename for mirror in self.mirrors], offline,

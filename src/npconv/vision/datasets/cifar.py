@@ -17,7 +17,7 @@ import tarfile
 import numpy as np
 
 from npconv.vision.datasets import utils
-from npconv.vision.datasets.vision import VisionDataset
+from npconv.vision.datasets.vision import SplitDataset
 
 __all__ = ["ArrayUnpickler", "CIFAR10", "load_pickle"]
 
@@ -65,7 +65,7 @@ def load_pickle(path) -> object:
             raise pickle.UnpicklingError(f"{path}: {e}") from None
 
 
-class CIFAR10(VisionDataset):
+class CIFAR10(SplitDataset):
     """The CIFAR-10 images: 50000 training or 10000 test 32x32 colour pictures in 10 classes.
 
     Reads ``root/cifar-10-batches-py/`` as the published archive unpacks. A sample is
@@ -94,10 +94,7 @@ class CIFAR10(VisionDataset):
 
     def __init__(self, root, train: bool = True, transform=None, target_transform=None,
                  download: bool = False) -> None:
-        super().__init__(root, transform, target_transform)
-        self.train = train
-        if download:
-            self.download()
+        super().__init__(root, train, transform, target_transform, download)
         self._check_integrity()
         batches = [load_pickle(self._path(name))
                    for name, _ in (self.train_list if train else self.test_list)]
@@ -160,6 +157,3 @@ class CIFAR10(VisionDataset):
                     content = tar.extractfile(member).read()
                     with open(self._path(os.path.basename(member.name)), "wb") as out:
                         out.write(content)
-
-    def extra_repr(self) -> str:
-        return f"Split: {'Train' if self.train is True else 'Test'}"

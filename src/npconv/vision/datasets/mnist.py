@@ -19,7 +19,7 @@ import numpy as np
 from npconv.creation import from_numpy
 from npconv.vision import idx
 from npconv.vision.datasets import utils
-from npconv.vision.datasets.vision import VisionDataset
+from npconv.vision.datasets.vision import SplitDataset
 
 __all__ = ["FashionMNIST", "MNIST"]
 
@@ -46,7 +46,7 @@ _RESOURCES = {
 _verified: set = set()
 
 
-class MNIST(VisionDataset):
+class MNIST(SplitDataset):
     """The MNIST handwritten digits: 60000 training or 10000 test images of 28x28 pixels.
 
     Files are looked up in ``root/<class name>/raw/`` as ``<name>`` or ``<name>.gz``. A sample is
@@ -63,10 +63,7 @@ class MNIST(VisionDataset):
 
     def __init__(self, root, train: bool = True, transform=None, target_transform=None,
                  download: bool = False) -> None:
-        super().__init__(root, transform, target_transform)
-        self.train = train
-        if download:
-            self.download()
+        super().__init__(root, train, transform, target_transform, download)
         images, labels = (self._load(path) for path in self._raw_paths())
         self.data = from_numpy(images)
         self.targets = from_numpy(labels.astype(np.int64))
@@ -140,10 +137,6 @@ class MNIST(VisionDataset):
         if missing:
             with utils.writing_into(self.raw_folder, f"the {type(self).__name__} files"):
                 os.makedirs(self.raw_folder, exist_ok=True)
-
-    def extra_repr(self) -> str:
-        return f"Split: {'Train' if self.train is True else 'Test'}"
-
 
 class FashionMNIST(MNIST):
     """Zalando's Fashion-MNIST: 28x28 grey pictures of clothes in MNIST's IDX format.

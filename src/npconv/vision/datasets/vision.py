@@ -8,7 +8,7 @@ import numpy as np
 from npconv.utils.data import Dataset, StackedBatch
 from npconv.vision.transforms import batch_transform
 
-__all__ = ["VisionDataset"]
+__all__ = ["SplitDataset", "VisionDataset"]
 
 
 class VisionDataset(Dataset):
@@ -58,6 +58,24 @@ class VisionDataset(Dataset):
         if transforms:
             body.append(transforms)
         return "\n".join([f"Dataset {type(self).__name__}"] + ["    " + line for line in body])
+
+
+class SplitDataset(VisionDataset):
+    """A dataset published as a training and a test split (``train``), fetched by
+    ``download()`` when asked before anything is read."""
+
+    def __init__(self, root, train: bool = True, transform=None, target_transform=None,
+                 download: bool = False) -> None:
+        super().__init__(root, transform, target_transform)
+        self.train = train
+        if download:
+            self.download()
+
+    def download(self) -> None:
+        raise NotImplementedError
+
+    def extra_repr(self) -> str:
+        return f"Split: {'Train' if self.train is True else 'Test'}"
 
 
 def _identity(batch):

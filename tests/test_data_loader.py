@@ -78,7 +78,7 @@ def test_batches_equal_torchs_for_the_same_indices(n, batch_size, drop_last, sam
         ours["collate_fn"] = theirs["collate_fn"] = first_field
     loader = data.DataLoader(ds, num_workers=num_workers, **ours)
     oracle = tdata.DataLoader(ds, **theirs)  # torch's workers give the same order as none
-    assert len(loader) == len(oracle)
+    assert len(loader) == len(oracle) == len(iter(loader)) == len(iter(oracle))
     assert epoch(loader) == epoch(oracle)
     assert loader.batch_size == oracle.batch_size and loader.drop_last == oracle.drop_last
 
@@ -193,6 +193,8 @@ def test_worker_init_fn_calls_and_worker_info():
     def init(worker_id):
         info = data.get_worker_info()
         calls.append((worker_id, info.id, info.num_workers, info.seed))
+        with pytest.raises(RuntimeError, match="Cannot assign attributes to WorkerInfo objects"):
+            info.id = 5  # torch's WorkerInfo is read-only too
 
     seen = []
 

@@ -137,7 +137,7 @@ class DataLoader:
         if self.pin_memory:
             warnings.warn("'pin_memory' argument is set as true but no accelerator is found, "
                           "then device pinned memory won't be used.", stacklevel=2)
-        return self._batches(self._workers())
+        return _LoaderIterator(self._batches(self._workers()), self)
 
     def _workers(self) -> list:
         """This epoch's workers; [None] (the main process) when num_workers == 0."""
@@ -207,6 +207,23 @@ class DataLoader:
 
 
 _EXHAUSTED = object()
+
+
+class _LoaderIterator:
+    """One epoch's batches; ``len()`` is the loader's, as for torch's iterator."""
+
+    def __init__(self, batches, loader) -> None:
+        self._batches = batches
+        self._loader = loader
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return next(self._batches)
+
+    def __len__(self) -> int:
+        return len(self._loader)
 
 
 class _Worker:

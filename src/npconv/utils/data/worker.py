@@ -6,22 +6,22 @@ code is running: ``worker_running(info)`` marks it while its worker_init_fn or i
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
-
 __all__ = ["WorkerInfo", "get_worker_info"]
 
 _current = None
 
 
-@dataclass(frozen=True)
 class WorkerInfo:
     """What a worker knows about itself: its ``id`` in [0, num_workers), the ``seed`` torch
-    would give it (base seed + id) and its own shallow copy of the ``dataset``."""
+    would give it (base seed + id) and its own shallow copy of the ``dataset``. Read-only."""
 
-    id: int
-    num_workers: int
-    seed: int
-    dataset: object
+    def __init__(self, id: int, num_workers: int, seed: int, dataset) -> None:
+        for name, value in (("id", id), ("num_workers", num_workers), ("seed", seed),
+                            ("dataset", dataset)):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name, value) -> None:
+        raise RuntimeError(f"Cannot assign attributes to {type(self).__name__} objects")
 
     def __repr__(self) -> str:
         return (f"WorkerInfo(id={self.id}, num_workers={self.num_workers}, seed={self.seed}, "

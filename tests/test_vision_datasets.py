@@ -322,3 +322,34 @@ def test_archive_members_outside_the_batches_are_never_written(cifar, tmp_path):
         patch.setattr(datasets.CIFAR10, "tgz_md5", md5(buffer.getvalue()))
         assert len(datasets.CIFAR10(tmp_path / "root", download=True)) == 15
     assert not (tmp_path / "escaped").exists()
+
+
+def test_cifar10_with_the_usual_augmentation_pipeline(cifar, tmp_path):
+    """The CIFAR tutorials' training transform, through a shuffling loader: reproducible from
+    the seeds, and each image a flipped-or-not 32x32 crop of the 4-padded original."""
+    archive, contents = cifar
+    (tmp_path / "cifar-10-python.tar.gz").write_bytes(archive)
+    augment = transforms.Compose([transforms.RandomCrop(32, padding=4),
+                                  transforms.RandomHorizontalFlip(), transforms.ToTensor()])
+    ds = datasets.CIFAR10(tmp_path, train=False, download=True, transform=augment)
+
+    def run():
+        npconv.manual_seed(0)
+        loader = npconv.utils.data.DataLoader(ds, batch_size=2, shuffle=True,
+                                              generator=npconv.Generator().manual_seed(1))
+        return [(x.numpy(), y.numpy()) for x, y in loader]
+    first = run()
+    for (x, y), (x2, y2) in zip(first, run()):
+        np.testing.assert_array_equal(x, x2)
+        np.testing.assert_array_equal(y, y2)
+    originals = hwc(contents["test_batch"])
+    for x, y in first:
+        assert x.shape == (2, 3, 32, 32)
+        for image, label in zip(x, y):
+            candidates = [i for i, target in enumerate(contents["test_batch"]["labels"])
+                          if target == label]
+            padded = [np.pad(originals[i], ((4, 4), (4, 4), (0, 0))) for i in candidates]
+            pixels = np.rint(image.transpose(1, 2, 0) * 255).astype(np.uint8)
+            assert any((p[r:r + 32, c:c + 32] == view).all()
+                       for p in padded for view in (pixels, pixels[:, ::-1])
+                       for r in range(9) for c in range(9))

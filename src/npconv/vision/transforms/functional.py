@@ -225,7 +225,7 @@ def _via_pil(img, operation):
     if is_pil_image(img):
         return operation(img)
     if isinstance(img, np.ndarray):
-        return np.asarray(operation(pil_image_module().fromarray(np.ascontiguousarray(img))))
+        return np.array(operation(pil_image_module().fromarray(np.ascontiguousarray(img))))
     if isinstance(img, Tensor):
         raise TypeError("npconv resizes and rotates PIL images and HxWxC ndarrays, not tensors: "
                         "put this transform before ToTensor()")

@@ -1,6 +1,7 @@
 """Shared test settings: hypothesis profile, and a record of the largest errors against torch."""
 import importlib.util
 import os
+import socket
 import warnings
 from collections import defaultdict
 
@@ -70,6 +71,15 @@ def raised_by(fn):
         except Exception as e:  # noqa: BLE001 - comparing whatever each library raises
             return e
     return None
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """Any attempt to open a network connection fails, as on a machine without network."""
+    def refuse(*args, **kwargs):
+        raise OSError("network disabled in this test")
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
 
 
 @pytest.fixture

@@ -254,4 +254,6 @@ def test_samplers_and_argument_checks():
         DataLoader(ds, batch_size=0)
     with pytest.raises(ValueError, match="num_workers option should be non-negative"):
         DataLoader(ds, num_workers=-1)
-    assert len(list(DataLoader(ds, batch_size=4, num_workers=2, pin_memory=True))) == 2
+    with pytest.warns(UserWarning, match="'pin_memory' argument is set as true but no "
+                                         "accelerator is found"):
+        assert len(list(DataLoader(ds, batch_size=4, num_workers=2, pin_memory=True))) == 2

@@ -4,7 +4,6 @@ import gzip
 import hashlib
 import os
 import shutil
-import socket
 import sys
 import types
 
@@ -13,8 +12,9 @@ import pytest
 
 import npconv
 from npconv.vision import datasets, idx, transforms
+from npconv.vision.datasets import mnist, utils as dataset_utils
 
-SHIPPED = datasets._SHIPPED_DIR
+SHIPPED = mnist._SHIPPED_DIR
 FILES = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
          "t10k-labels-idx1-ubyte"]
 TORCHVISION_MD5 = {  # torchvision.datasets.MNIST.resources
@@ -25,15 +25,6 @@ TORCHVISION_MD5 = {  # torchvision.datasets.MNIST.resources
 }
 SEED_TRANSFORM = transforms.Compose([transforms.ToTensor(),
                                      transforms.Normalize((0.1307,), (0.3081,))])
-
-
-@pytest.fixture
-def no_network(monkeypatch):
-    """Any attempt to open a network connection fails, as on a machine without network."""
-    def refuse(*args, **kwargs):
-        raise OSError("network disabled in this test")
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
 
 
 @pytest.fixture(scope="module")
@@ -108,10 +99,10 @@ def test_shipped_files_are_the_originals():
     for name in FILES:
         data = (SHIPPED / (name + ".gz")).read_bytes()
         assert hashlib.sha256(data).hexdigest() == sums[name + ".gz"]
-        assert sums[name + ".gz"] == datasets._RESOURCES[name][0]
+        assert sums[name + ".gz"] == mnist._RESOURCES[name][0]
         assert hashlib.md5(data).hexdigest() == TORCHVISION_MD5[name + ".gz"]
         payload = gzip.decompress(data)
-        assert hashlib.sha256(payload).hexdigest() == datasets._RESOURCES[name][1]
+        assert hashlib.sha256(payload).hexdigest() == mnist._RESOURCES[name][1]
 
 
 def test_a_modified_file_fails_the_checksum_on_load(tmp_path, root):
@@ -160,7 +151,7 @@ def test_missing_files_without_download(tmp_path):
 
 def test_offline_without_a_shipped_copy_says_what_is_missing_and_how_to_fix_it(
         tmp_path, monkeypatch, no_network):
-    monkeypatch.setattr(datasets, "_SHIPPED_DIR", tmp_path / "nothing-shipped")
+    monkeypatch.setattr(mnist, "_SHIPPED_DIR", tmp_path / "nothing-shipped")
     monkeypatch.setattr(datasets.MNIST, "mirrors", ["https://mirror.invalid/mnist/"])
     with pytest.raises(RuntimeError) as info:
         datasets.MNIST(tmp_path / "root", download=True)
@@ -183,16 +174,16 @@ def _mirror(tmp_path, corrupt=None):
 
 
 def test_download_from_a_mirror_verifies_the_checksum(tmp_path, monkeypatch, no_network):
-    monkeypatch.setattr(datasets, "_SHIPPED_DIR", tmp_path / "nothing-shipped")
+    monkeypatch.setattr(mnist, "_SHIPPED_DIR", tmp_path / "nothing-shipped")
     monkeypatch.setattr(datasets.MNIST, "mirrors", ["https://mirror.invalid/", _mirror(tmp_path)])
     assert len(datasets.MNIST(tmp_path / "root", train=False, download=True)) == 10000
 
 
 def test_a_damaged_download_is_rejected(tmp_path, monkeypatch, no_network):
-    monkeypatch.setattr(datasets, "_SHIPPED_DIR", tmp_path / "nothing-shipped")
+    monkeypatch.setattr(mnist, "_SHIPPED_DIR", tmp_path / "nothing-shipped")
     monkeypatch.setattr(datasets.MNIST, "mirrors",
                         [_mirror(tmp_path, corrupt="t10k-labels-idx1-ubyte")])
-    expected = datasets._RESOURCES["t10k-labels-idx1-ubyte"][0]
+    expected = mnist._RESOURCES["t10k-labels-idx1-ubyte"][0]
     with pytest.raises(RuntimeError, match=f"Could not download t10k-labels-idx1-ubyte.gz .*"
                                            f"expected {expected}"):
         datasets.MNIST(tmp_path / "root", train=False, download=True)
@@ -387,7 +378,7 @@ def _as_for_a_user_without_write_permission(monkeypatch, folder):
             refuse(path)
         return real_makedirs(path, *args, **kwargs)
 
-    monkeypatch.setattr(datasets, "open", guarded_open, raising=False)
+    monkeypatch.setattr(dataset_utils, "open", guarded_open, raising=False)
     monkeypatch.setattr(os, "makedirs", guarded_makedirs)
 
 

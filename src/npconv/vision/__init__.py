@@ -1,4 +1,5 @@
-"""torchvision's counterpart: ``datasets`` (MNIST, shipped with the package) and ``transforms``."""
-from npconv.vision import datasets, transforms
+"""torchvision's counterpart: ``datasets`` (MNIST shipped with the package, FashionMNIST,
+CIFAR10), ``transforms`` and ``utils`` (make_grid, save_image)."""
+from npconv.vision import datasets, transforms, utils
 
-__all__ = ["datasets", "transforms"]
+__all__ = ["datasets", "transforms", "utils"]

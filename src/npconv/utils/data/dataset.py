@@ -1,6 +1,8 @@
-"""Map-style datasets as in torch.utils.data: Dataset, TensorDataset, Subset, random_split."""
+"""Datasets as in torch.utils.data: map-style (Dataset, TensorDataset, ConcatDataset, Subset,
+random_split) and iterable-style (IterableDataset, ChainDataset)."""
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 import warnings
@@ -8,9 +10,10 @@ import warnings
 import numpy as np
 
 from npconv.random import default_generator
-from npconv.utils.data.dataloader import StackedBatch
+from npconv.utils.data.collate import StackedBatch
 
-__all__ = ["Dataset", "Subset", "TensorDataset", "random_split"]
+__all__ = ["ChainDataset", "ConcatDataset", "Dataset", "IterableDataset", "Subset",
+           "TensorDataset", "random_split"]
 
 
 class Dataset:
@@ -22,6 +25,70 @@ class Dataset:
 
     def __getitem__(self, index):
         raise NotImplementedError("Subclasses of Dataset should implement __getitem__.")
+
+    def __add__(self, other) -> "ConcatDataset":
+        return ConcatDataset([self, other])
+
+
+class IterableDataset(Dataset):
+    """A stream of samples: subclasses define ``__iter__`` (and ``__len__`` only if they know it).
+
+    The DataLoader takes samples in the order the stream gives them: no sampler, no shuffle.
+    With ``num_workers > 0`` each worker iterates its own copy, so a dataset that should not be
+    repeated per worker splits the stream with ``get_worker_info()``, as in torch.
+    """
+
+    def __iter__(self):
+        raise NotImplementedError("Subclasses of IterableDataset should implement __iter__.")
+
+    def __add__(self, other) -> "ChainDataset":
+        return ChainDataset([self, other])
+
+
+class ChainDataset(IterableDataset):
+    """The streams of ``datasets`` one after the other."""
+
+    def __init__(self, datasets) -> None:
+        self.datasets = datasets
+
+    def __iter__(self):
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise AssertionError("ChainDataset only supports IterableDataset")
+            yield from d
+
+    def __len__(self) -> int:
+        return sum(len(d) for d in self.datasets)
+
+
+class ConcatDataset(Dataset):
+    """Map-style datasets end to end: index i falls in the first dataset whose
+    ``cumulative_sizes`` entry exceeds it (negative indices count from the end)."""
+
+    def __init__(self, datasets) -> None:
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise AssertionError("datasets should not be an empty iterable")
+        for d in self.datasets:
+            if isinstance(d, IterableDataset):
+                raise AssertionError("ConcatDataset does not support IterableDataset")
+        self.cumulative_sizes = list(itertools.accumulate(len(d) for d in self.datasets))
+
+    def __len__(self) -> int:
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, idx):
+        if idx < 0:
+            if -idx > len(self):
+                raise ValueError("absolute value of index should not exceed dataset length "
+                                 f"(index {idx}, length {len(self)})")
+            idx = len(self) + idx
+        which = bisect.bisect_right(self.cumulative_sizes, idx)
+        if which == len(self.datasets):
+            raise IndexError(f"list index out of range (index {idx} of a ConcatDataset of "
+                             f"length {len(self)})")
+        start = self.cumulative_sizes[which - 1] if which else 0
+        return self.datasets[which][idx - start]
 
 
 class TensorDataset(Dataset):

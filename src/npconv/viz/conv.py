@@ -14,7 +14,7 @@ from npconv.viz.deps import pillow
 from npconv.viz.diagram import (INPUT, OUTPUT_PADDING, PADDING, ZERO, ConvDiagram, conv_diagram,
                                 number)
 
-__all__ = ["animate_conv", "draw_conv", "Layout", "layout", "render_frame", "COLORS",
+__all__ = ["animate_conv", "draw_conv", "Layout", "layout", "render_frame", "font", "COLORS",
            "CELL", "GAP", "MARGIN", "LINE"]
 
 CELL, GAP, MARGIN, LINE, FONT_SIZE = 40, 32, 14, 16, 11
@@ -38,7 +38,8 @@ LEGEND = {INPUT: "input", PADDING: "padding", ZERO: "inserted zero",
 SWATCH = 11
 
 
-def _font():
+def font():
+    """The pictures' one font: Pillow's default at FONT_SIZE."""
     return pillow()[2].load_default(size=FONT_SIZE)
 
 
@@ -100,19 +101,19 @@ def _wrap(text, font, width) -> list[str]:
     return lines + [line]
 
 
-def layout(diagram: ConvDiagram, font=None) -> Layout:
+def layout(diagram: ConvDiagram, face=None) -> Layout:
     """The canvas: width 2 MARGIN + the panels (each max(cols CELL, label width), GAP apart)
     or the widest caption or legend line if wider; height MARGIN + title LINE + label LINE +
     the tallest panel + GAP / 2 + legend LINE + a LINE per caption and frame-text line +
     MARGIN."""
-    font = font or _font()
+    face = face or font()
     labels = _labels(diagram)
-    widths = {name: max(shape[1] * CELL, int(font.getlength(label)) + 1)
+    widths = {name: max(shape[1] * CELL, int(face.getlength(label)) + 1)
               for name, (shape, label) in labels.items()}
     panels_width = sum(widths.values()) + GAP * (len(widths) - 1)
-    width = max(panels_width, _legend(diagram, font)[1],
-                *(int(font.getlength(t)) + 1 for t in diagram.caption)) + 2 * MARGIN
-    frame_texts = {p: _wrap(diagram.frame_text(p), font, width - 2 * MARGIN)
+    width = max(panels_width, _legend(diagram, face)[1],
+                *(int(face.getlength(t)) + 1 for t in diagram.caption)) + 2 * MARGIN
+    frame_texts = {p: _wrap(diagram.frame_text(p), face, width - 2 * MARGIN)
                    for p in diagram.positions()}
     top = MARGIN + 2 * LINE
     panels, x = {}, MARGIN
@@ -151,7 +152,7 @@ class _Painter:
 
     def __init__(self, diagram: ConvDiagram):
         Image, self.ImageDraw, _ = pillow()
-        self.diagram, self.font = diagram, _font()
+        self.diagram, self.font = diagram, font()
         self.layout = layout(diagram, self.font)
         self.base = Image.new("P", self.layout.size, INDEX["background"])
         self.base.putpalette(PALETTE)

@@ -14,8 +14,9 @@ then a stride-1 conv with the kernel flipped, so output o reads grid cells max(-
 """
 from __future__ import annotations
 
+import contextlib
 import itertools
-import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +24,7 @@ import numpy as np
 import npconv
 import npconv.nn as nn
 from npconv.kernels import pad
+from npconv.random import default_generator
 
 __all__ = ["ConvDiagram", "conv_diagram", "random_values", "INPUT", "PADDING", "ZERO",
            "OUTPUT_PADDING"]
@@ -165,6 +167,18 @@ def _axes(input_size, *args) -> int:
     return n
 
 
+@contextlib.contextmanager
+def _random_state_kept():
+    """Put npconv's default random stream back afterwards: the layer's weight init draws from
+    it, and a picture must not change a user's random numbers."""
+    bits = default_generator().numpy_rng.bit_generator
+    state = bits.state
+    try:
+        yield
+    finally:
+        bits.state = state
+
+
 def _layer(n, kernel_size, stride, padding, dilation, padding_mode, transposed,
            output_padding):
     """The nn layer these arguments make (1 channel in and out, no bias): its construction
@@ -260,10 +274,12 @@ def conv_diagram(input_size, kernel_size, stride=1, padding=0, dilation=1, paddi
     """The frame model of animate_conv / draw_conv for these arguments (see the module doc).
     values: None or (x, w), x of the input's shape and w of the kernel's."""
     n = _axes(input_size, kernel_size, stride, padding, dilation, output_padding)
-    layer = _layer(n, kernel_size, stride, padding, dilation, padding_mode, transposed,
-                   output_padding)
+    with _random_state_kept():
+        layer = _layer(n, kernel_size, stride, padding, dilation, padding_mode, transposed,
+                       output_padding)
     size = tuple(np.broadcast_to(np.asarray(input_size), (n,)).tolist())
-    with npconv.no_grad():
+    with npconv.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # 'same' with an even kernel: a speed note, not ours
         out = tuple(layer(npconv.zeros(1, 1, *size)).shape[2:])
     spec = layer.geometry
     if transposed:

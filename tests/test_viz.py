@@ -320,3 +320,70 @@ def test_missing_pillow_names_the_extra(monkeypatch, tmp_path):
     with pytest.raises(ImportError, match=r'pip install "npconv\[plot\]".*Pillow'):
         viz.animate_conv(5, 3, path=tmp_path / "a.gif")
     assert viz.conv_diagram(5, 3).output_size == (3, 3)   # the model needs no Pillow
+
+
+# ---- filters and feature maps ----------------------------------------------------------------
+def _tile(mosaic, k):
+    (r, c), _ = mosaic.tiles[k]
+    h, w = mosaic.tile_shape
+    return mosaic.image[r:r + h, c:c + w]
+
+
+@settings(max_examples=10)
+@given(out_channels=st.integers(1, 9), in_channels=st.integers(1, 4), k=st.integers(1, 4))
+def test_filter_mosaic_holds_every_filter_on_one_scale(out_channels, in_channels, k):
+    w = np.random.default_rng(out_channels * 31 + in_channels).normal(
+        size=(out_channels, in_channels, k, k + 1))
+    shared = viz.filter_mosaic(w, ncols=4)
+    assert shared.scale == (w.min(), w.max())
+    flat = w.reshape(-1, k, k + 1)
+    assert len(shared.tiles) == len(flat)
+    for n, tile in enumerate(flat):
+        np.testing.assert_array_equal(_tile(shared, n), tile)
+    assert np.isnan(shared.image).sum() == shared.image.size - w.size   # gaps only
+    own = viz.filter_mosaic(w, ncols=4, shared_scale=False)
+    assert own.scale is None
+    for o in range(out_channels):
+        tiles = np.stack([_tile(own, o * in_channels + i) for i in range(in_channels)])
+        if np.ptp(w[o]) > 0:
+            assert tiles.min() == 0 and tiles.max() == 1
+            np.testing.assert_allclose(tiles, (w[o] - w[o].min()) / np.ptp(w[o]))
+
+
+def test_rgb_filters_show_three_input_channels_as_colours():
+    conv = npconv.nn.Conv2d(3, 5, 3)
+    mosaic = viz.filter_mosaic(conv, rgb=True)
+    w = conv.weight.detach().numpy().astype(np.float64)
+    assert mosaic.image.shape[-1] == 3 and len(mosaic.tiles) == 5
+    np.testing.assert_allclose(_tile(mosaic, 2), ((w - w.min()) / np.ptp(w))[2].transpose(1, 2, 0))
+    with pytest.raises(ValueError, match="rgb=True shows three input channels"):
+        viz.filter_mosaic(npconv.nn.Conv2d(2, 5, 3), rgb=True)
+
+
+def test_plot_filters_and_feature_maps_write_pictures(tmp_path):
+    pytest.importorskip("matplotlib")
+    from npconv.models import SimpleCNN
+    model = SimpleCNN()
+    for name, what in (("f1.png", model.conv1), ("f2.png", model.conv2.weight)):
+        viz.plot_filters(what, tmp_path / name)
+        with Image.open(tmp_path / name) as png:
+            assert png.width > 300 and len(set(png.convert("RGB").getdata())) > 50
+    viz.plot_feature_maps(model, npconv.randn(1, 1, 28, 28), "conv1", tmp_path / "maps.png")
+    with Image.open(tmp_path / "maps.png") as png:
+        assert png.width > 300
+
+
+def test_feature_maps_are_the_layer_s_output_and_the_hook_is_removed():
+    from npconv.models import SimpleCNN
+    model = SimpleCNN()
+    x = npconv.randn(2, 1, 28, 28)
+    maps = viz.feature_maps(model, x, "pool")
+    with npconv.no_grad():
+        expected = model.pool(npconv.nn.functional.relu(model.conv1(x))).numpy()[0]
+    np.testing.assert_array_equal(maps, expected)
+    assert not model.pool._forward_hooks
+    with pytest.raises(KeyError, match=r"no layer named 'conv3' in SimpleCNN; .*'conv1', "
+                                       r"'conv2', 'fc1'"):
+        viz.feature_maps(model, x, "conv3")
+    with pytest.raises(ValueError, match=r"outputs shape \(2, 128\), not"):
+        viz.feature_maps(model, x, "fc1")

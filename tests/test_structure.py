@@ -28,7 +28,7 @@ LAYERS = [
     ["npconv.tensor", "npconv.creation", "npconv.functional_ops"],
     ["npconv.nn", "npconv.optim", "npconv.utils", "npconv.vision", "npconv.serialization"],
     ["npconv"],
-    ["npconv.models", "npconv.training", "npconv.plots", "npconv.analysis", "npconv.cli",
+    ["npconv.models", "npconv.training", "npconv.viz", "npconv.analysis", "npconv.cli",
      "npconv.__main__"],
 ]
 

@@ -129,11 +129,11 @@ def test_simple_progress_bar_without_tty():
 
 def test_plots_write_pngs(tmp_path):
     pytest.importorskip("matplotlib")
-    from npconv.plots import save_curves, save_filters
+    from npconv.viz import plot_curves, plot_filters
 
     model = SimpleCNN()
-    save_filters(model.conv1.weight, tmp_path / "filters.png")
-    save_curves({"train_loss": [0.3, 0.1], "test_loss": [0.2, 0.1],
+    plot_filters(model.conv1, tmp_path / "filters.png")
+    plot_curves({"train_loss": [0.3, 0.1], "test_loss": [0.2, 0.1],
                  "train_acc": [90.0, 97.0], "test_acc": [95.0, 98.0]}, tmp_path / "curves.png")
     for name in ("filters.png", "curves.png"):
         data = (tmp_path / name).read_bytes()
@@ -141,12 +141,12 @@ def test_plots_write_pngs(tmp_path):
 
 
 def test_plots_without_matplotlib_say_how_to_install(monkeypatch, tmp_path):
-    from npconv import plots
+    from npconv import viz
 
     for mod in ("matplotlib", "matplotlib.figure", "matplotlib.backends.backend_agg"):
         monkeypatch.setitem(sys.modules, mod, None)
-    with pytest.raises(ImportError, match=r"pip install npconv\[plot\].*matplotlib"):
-        plots.save_curves({"train_loss": [1.0]}, tmp_path / "c.png")
+    with pytest.raises(ImportError, match=r'pip install "npconv\[plot\]".*matplotlib'):
+        viz.plot_curves({"train_loss": [1.0]}, tmp_path / "c.png")
 
 
 def _npconv_cli(*args, cwd, timeout=300):
@@ -291,7 +291,7 @@ def test_failure_while_saving_leaves_the_previous_set_intact(error, previous_run
     old ones, leaving a folder mixing this run with the previous one."""
     def fail(*args, **kwargs):
         raise error
-    monkeypatch.setattr("npconv.plots.save_filters", fail)
+    monkeypatch.setattr("npconv.viz.plot_filters", fail)
     argv = ["train", "--data", mnist_root, *QUICK, "--out", str(previous_run)]
     if isinstance(error, KeyboardInterrupt):
         assert cli.main(argv) == 130

@@ -354,10 +354,10 @@ def _save_run(folder: Path, model, record) -> list:
     (folder / HISTORY).write_text(json.dumps(record, indent=2) + "\n")
     saved = [("model state dict", CHECKPOINT), ("history", HISTORY)]
     try:
-        from npconv.plots import save_curves, save_filters
-        save_filters(model.conv1.weight, folder / FILTERS)
+        from npconv.viz import plot_curves, plot_filters
+        plot_filters(model.conv1, folder / FILTERS, title="Learned conv1 filters")
         saved.append(("conv1 filters", FILTERS))
-        save_curves(record, folder / CURVES)
+        plot_curves(record, folder / CURVES)
         saved.append(("loss/accuracy curves", CURVES))
     except ImportError as exc:
         print(f"note: plots skipped: {exc}", file=sys.stderr)

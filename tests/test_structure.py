@@ -23,7 +23,8 @@ PACKAGE = SRC / "npconv"
 # only the programs on top may import it.
 LAYERS = [
     ["npconv._backend", "npconv.memory"],
-    ["npconv.dtypes", "npconv.device", "npconv.random", "npconv.kernels"],
+    ["npconv.dtypes", "npconv.device", "npconv.random", "npconv.kernels", "npconv.cuda",
+     "npconv.accelerator", "npconv.backends"],
     ["npconv.autograd"],
     ["npconv.tensor", "npconv.creation", "npconv.functional_ops"],
     ["npconv.nn", "npconv.optim", "npconv.utils", "npconv.vision", "npconv.serialization"],

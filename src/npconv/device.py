@@ -28,31 +28,15 @@ class device:
         return self.type + (f":{self.index}" if self.index is not None else "")
 
 
+def no_cuda_error(what: str) -> AssertionError:
+    """What a CPU-only torch build raises when asked for CUDA, and what to do instead."""
+    return AssertionError(f"Torch not compiled with CUDA enabled: npconv runs on the CPU only "
+                          f"({what}); use device='cpu'")
+
+
 def check_device(value) -> device:
     """Only the CPU is available; anything else raises like a CPU-only torch build."""
     d = device(value)
     if d.type != "cpu":
-        raise AssertionError(f"Torch not compiled with CUDA enabled: npconv runs on the CPU only "
-                             f"(asked for device '{d}'); use device='cpu'")
+        raise no_cuda_error(f"asked for device '{d}'")
     return d
-
-
-class _Cuda:
-    """``npconv.cuda``: no CUDA backend yet."""
-
-    @staticmethod
-    def is_available() -> bool:
-        return False
-
-    @staticmethod
-    def device_count() -> int:
-        return 0
-
-    @staticmethod
-    def manual_seed(seed) -> None:
-        pass
-
-    manual_seed_all = manual_seed
-
-
-cuda = _Cuda()

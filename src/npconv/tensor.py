@@ -274,10 +274,24 @@ class Tensor:
         return self._inplace(self.data_array / _array(other))
 
     def uniform_(self, a=0.0, b=1.0, generator=None):
+        """Fill with draws from U[a, b), in place (torch's ``from``/``to`` are ``a``/``b``)."""
+        if not self.is_floating_point():
+            raise dtypes.not_implemented_for("check_uniform_bounds", self.dtype,
+                                             "uniform_ fills floating-point tensors only")
+        if a > b:
+            raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
+                               f"from={a:g} > to={b:g} (swap the bounds)")
         rng = (generator or default_generator()).numpy_rng
         return self._inplace(rng.uniform(a, b, self.data_array.shape))
 
     def normal_(self, mean=0.0, std=1.0, generator=None):
+        """Fill with draws from N(mean, std^2), in place."""
+        if not self.is_floating_point():
+            raise dtypes.not_implemented_for("normal_kernel_cpu", self.dtype,
+                                             "normal_ fills floating-point tensors only")
+        if std < 0:
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g} (a standard "
+                               "deviation is never negative)")
         rng = (generator or default_generator()).numpy_rng
         return self._inplace(rng.normal(mean, std, self.data_array.shape))
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections import OrderedDict, namedtuple
 
+from npconv import dtypes
 from npconv.autograd import no_grad
 from npconv.device import check_device
 from npconv.nn.parameter import Parameter
@@ -235,13 +236,13 @@ class Module:
         return self._convert(lambda t: t.detach().type(dst_type))
 
     def float(self):
-        return self.to(__import__("npconv").float32)
+        return self.to(dtypes.float32)
 
     def double(self):
-        return self.to(__import__("npconv").float64)
+        return self.to(dtypes.float64)
 
     def half(self):
-        return self.to(__import__("npconv").float16)
+        return self.to(dtypes.float16)
 
     # ---- calling ------------------------------------------------------------------------
     def register_forward_hook(self, hook):

@@ -387,3 +387,39 @@ def test_feature_maps_are_the_layer_s_output_and_the_hook_is_removed():
         viz.feature_maps(model, x, "conv3")
     with pytest.raises(ValueError, match=r"outputs shape \(2, 128\), not"):
         viz.feature_maps(model, x, "fc1")
+
+
+# ---- npconv animate / npconv draw ------------------------------------------------------------
+def test_cli_animate_and_draw(tmp_path, capsys):
+    from npconv import cli
+    gif = tmp_path / "c.gif"
+    assert cli.main(["animate", "--input", "5", "--kernel", "3", "--stride", "2", "--padding",
+                     "1", "--fps", "5", "--out", str(gif)]) == 0
+    with Image.open(gif) as image:
+        assert image.n_frames == 9 and image.info["duration"] == 200
+    assert f"wrote {gif}" in capsys.readouterr().out
+    args = ["--input", "4,6", "--kernel", "3", "--transposed", "--stride", "2",
+            "--output-padding", "1", "--random-values", "--seed", "3"]
+    png = tmp_path / "c.png"
+    assert cli.main(["draw", *args, "--position", "2,5", "--out", str(png)]) == 0
+    values = viz.random_values((4, 6), 3, seed=3)
+    expected = viz.draw_conv((4, 6), 3, stride=2, transposed=True, output_padding=1,
+                             position=(2, 5), values=values, path=tmp_path / "api.png")
+    with Image.open(png) as a, Image.open(expected) as b:
+        assert a.convert("RGB").tobytes() == b.convert("RGB").tobytes()
+    assert cli.main(["draw", "--input", "7,", "--kernel", "3", "--position", "4",
+                     "--padding-mode", "circular", "--padding", "1",
+                     "--out", str(tmp_path / "1d.png")]) == 0
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["animate", "--input", "5", "--kernel", "7"], "Kernel size can't be greater than actual"),
+    (["draw", "--input", "5", "--kernel", "3", "--position", "3,0"], "not a cell of the 3x3"),
+    (["animate", "--input", "5", "--kernel", "3", "--padding-mode", "mirror"],
+     "padding_mode must be one of"),
+])
+def test_cli_refuses_what_the_layer_refuses(argv, message, capsys, tmp_path):
+    from npconv import cli
+    with pytest.raises(SystemExit) as exit:
+        cli.main([*argv, "--out", str(tmp_path / "x")])
+    assert exit.value.code == 2 and message in capsys.readouterr().err

@@ -7,6 +7,8 @@
     npconv solve-padding --input 28 --output 14 --kernel 3 [--stride 2] [--dilation 1]
     npconv summary FILE.py:ClassName|SimpleCNN --input 1,1,28,28 [--input ...]
     npconv check FILE.py:ClassName|SimpleCNN --input 1,1,28,28 [--input ...]
+    npconv animate --input 5 --kernel 3 [--stride 2 --padding 1 ...] [--out conv.gif]
+    npconv draw --input 5 --kernel 3 [...] --position 1,2 [--out conv.png]
 
 ``train`` trains the seed tutorial's SimpleCNN on MNIST (the copy shipped inside the package;
 ``--data`` is where it is unpacked) with Adam, prints the tutorial's per-epoch lines, and writes
@@ -121,6 +123,7 @@ def build_parser():
     demo = sub.add_parser("demo", help="a short Conv2d demo: shapes and parameter counts")
     demo.set_defaults(func=cmd_demo)
     _add_design_tools(sub)
+    _add_picture_tools(sub)
     return parser
 
 
@@ -278,6 +281,71 @@ def cmd_solve_padding(args) -> int:
     except (TypeError, ValueError, RuntimeError) as e:
         args.error(str(e))
     print(solution)
+    return 0
+
+
+# ---- pictures: npconv animate, npconv draw ----------------------------------------------------
+def _add_picture_tools(sub):
+    per_axis = " (one int, or one per spatial axis: 5,7; a 1-d conv: --input 7,)"
+    for name, what, out in (("animate", "an animated GIF, one frame per output position",
+                             "conv.gif"),
+                            ("draw", "a PNG of one output position", "conv.png")):
+        p = sub.add_parser(name, help=f"a conv's arithmetic as {what}",
+                           description=f"Draw a conv (or transposed conv) as {what}: the "
+                           "input with its padding, the kernel's window, the output filling "
+                           "in, and the output-size formula with the numbers. Needs the "
+                           '[plot] extra: pip install "npconv[plot]".')
+        p.add_argument("--input", type=_picture_size, required=True, help="input size" + per_axis)
+        p.add_argument("--kernel", type=_int_list, required=True, help="kernel_size" + per_axis)
+        p.add_argument("--stride", type=_int_list, default=1, help="stride (default: 1)")
+        p.add_argument("--padding", type=_conv_padding, default=0,
+                       help="padding: ints, or same / valid (default: 0)")
+        p.add_argument("--dilation", type=_int_list, default=1, help="dilation (default: 1)")
+        p.add_argument("--padding-mode", default="zeros",
+                       help="zeros, reflect, replicate or circular (default: zeros)")
+        p.add_argument("--transposed", action="store_true", help="a transposed conv")
+        p.add_argument("--output-padding", type=_int_list, default=0,
+                       help="output_padding of a transposed conv (default: 0)")
+        p.add_argument("--random-values", action="store_true",
+                       help="show numbers: a random input 0..9 and kernel -1..1, with each "
+                            "output's product-sum")
+        p.add_argument("--seed", type=int, default=0, help="seed of --random-values (default: 0)")
+        if name == "animate":
+            p.add_argument("--fps", type=_positive_float, default=2,
+                           help="frames per second (default: 2)")
+        else:
+            p.add_argument("--position", type=_picture_size, default=0,
+                           help="the output position drawn, e.g. 1,2 (default: 0,0)")
+        p.add_argument("--out", default=out, help=f"the file written (default: {out})")
+        p.set_defaults(func=cmd_picture, error=p.error)
+
+
+def _picture_size(text):
+    """_int_list, with a trailing comma for one axis: '7,' -> (7,)."""
+    return (_int_list(text[:-1]),) if text.endswith(",") else _int_list(text)
+
+
+def cmd_picture(args) -> int:
+    from npconv import viz
+    conv = dict(input_size=args.input, kernel_size=args.kernel, stride=args.stride,
+                padding=args.padding, dilation=args.dilation, padding_mode=args.padding_mode,
+                transposed=args.transposed, output_padding=args.output_padding, path=args.out)
+    if args.random_values:
+        conv["values"] = viz.random_values(args.input, args.kernel, args.seed)
+    try:
+        if args.command == "animate":
+            path = viz.animate_conv(**conv, fps=args.fps)
+        else:
+            one_axis = isinstance(args.input, tuple) and len(args.input) == 1
+            position = args.position if isinstance(args.position, tuple) or one_axis else \
+                (args.position,) * 2
+            path = viz.draw_conv(**conv, position=position)
+    except ImportError as e:
+        print(f"npconv {args.command}: {e}", file=sys.stderr)
+        return 1
+    except (TypeError, ValueError, RuntimeError, IndexError) as e:
+        args.error(str(e))
+    print(f"wrote {path}")
     return 0
 
 
